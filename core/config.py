@@ -1,0 +1,139 @@
+"""Configuration: one TOML file shared by the team on a host, plus environment overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from frontdesk.core.errors import ConfigError
+
+APP_NAME = "frontdesk"
+SYSTEM_CONFIG = Path("/etc/frontdesk/config.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClaimSettings(_Section):
+    """How long a claim lasts without a heartbeat."""
+
+    lease_seconds: int = Field(default=600, ge=10, le=86_400)
+    """A claim lapses this long after its last heartbeat and the conversation returns."""
+
+
+class SlaSettings(_Section):
+    """First-response targets in minutes; the playbook issue refines these into full clocks."""
+
+    targets: dict[str, int] = Field(
+        default_factory=lambda: {
+            "x.public": 30,
+            "x.private": 60,
+            "facebook.public": 60,
+            "facebook.private": 60,
+            "email.public": 240,
+            "email.private": 240,
+        }
+    )
+    """Minutes to first response, keyed `channel.visibility`."""
+    ceiling_minutes: int = Field(default=1440, ge=1)
+    """No target may exceed this, whatever the table says (the seeds: never more than a day)."""
+
+    def target_minutes(self, channel: str, visibility: str) -> int:
+        """The target for a channel and visibility, capped by the ceiling."""
+        minutes = self.targets.get(f"{channel}.{visibility}", self.ceiling_minutes)
+        return min(minutes, self.ceiling_minutes)
+
+
+class RoleSettings(_Section):
+    """Who holds which role; anyone not named is an operator."""
+
+    supervisors: list[str] = Field(default_factory=list)
+    gatekeepers: list[str] = Field(default_factory=list)
+
+    def role_of(self, login: str) -> str:
+        """The role configured for a login."""
+        if login in self.supervisors:
+            return "supervisor"
+        if login in self.gatekeepers:
+            return "gatekeeper"
+        return "operator"
+
+
+class Settings(_Section):
+    """Everything frontdesk reads from its configuration file."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL; a SQLite file in the user data dir when unset."""
+    kb_dir: str | None = None
+    """The knowledge-base folder."""
+    claims: ClaimSettings = Field(default_factory=ClaimSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
+    roles: RoleSettings = Field(default_factory=RoleSettings)
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Key binding overrides for the workstation, by binding id."""
+
+    source: str | None = Field(default=None, exclude=True)
+    """The file these settings were read from, if any."""
+
+    def resolved_database_url(self) -> str:
+        """The database URL in force: environment, then file, then the per-user default."""
+        url = os.environ.get("FRONTDESK_DATABASE_URL") or self.database_url
+        if not url:
+            data_dir = Path(platformdirs.user_data_dir(APP_NAME))
+            url = f"sqlite:///{data_dir / 'frontdesk.db'}"
+        return normalise_url(url)
+
+
+def normalise_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3, the driver frontdesk ships with."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def config_candidates() -> list[Path]:
+    """Where the configuration is looked up, first match wins."""
+    candidates = []
+    if env := os.environ.get("FRONTDESK_CONFIG"):
+        candidates.append(Path(env))
+    candidates.append(Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml")
+    candidates.append(SYSTEM_CONFIG)
+    return candidates
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the first configuration file that exists, or the defaults when there is none.
+
+    Raises:
+        ConfigError: the file cannot be read, is not TOML, or has an unknown or invalid key.
+    """
+    if path is None:
+        explicit = os.environ.get("FRONTDESK_CONFIG")
+        if explicit and not Path(explicit).exists():
+            raise ConfigError(f"{explicit}: FRONTDESK_CONFIG names a file that does not exist")
+        path = next((p for p in config_candidates() if p.is_file()), None)
+    if path is None:
+        return Settings()
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+    settings.source = str(path)
+    return settings

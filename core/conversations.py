@@ -1,0 +1,246 @@
+"""Reading and writing threads: replies behind the claim fence, notes, and the thread view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from frontdesk.core import claims, events
+from frontdesk.core.clock import as_utc
+from frontdesk.core.errors import InvalidInput, NotFound, StaleVersion
+from frontdesk.core.models import Conversation, Customer, Message
+
+PREVIEW_CHARS = 200
+
+
+def preview_of(body: str) -> str:
+    """The first non-blank line of a message, cut to fit the queue row."""
+    for line in body.splitlines():
+        if line.strip():
+            return line.strip()[:PREVIEW_CHARS]
+    return body.strip()[:PREVIEW_CHARS]
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """A conversation with its customer, messages and the customer's history."""
+
+    conversation: Conversation
+    customer: Customer
+    messages: list[Message]
+    earlier_conversations: int
+    first_contact_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        conv = self.conversation
+        return {
+            "conversation": conversation_json(conv),
+            "customer": {
+                "id": self.customer.id,
+                "channel": self.customer.channel,
+                "handle": self.customer.handle,
+                "name": self.customer.display_name,
+                "platform_user_id": self.customer.platform_user_id,
+                "followers": self.customer.followers,
+                "tags": self.customer.tags,
+                "earlier_conversations": self.earlier_conversations,
+                "first_contact_at": _iso(self.first_contact_at),
+            },
+            "messages": [message_json(m) for m in self.messages],
+        }
+
+
+def conversation_json(conv: Conversation) -> dict[str, Any]:
+    """A conversation as the CLI's --json prints it."""
+    return {
+        "id": conv.id,
+        "channel": conv.channel,
+        "visibility": conv.visibility,
+        "thread_key": conv.thread_key,
+        "customer_id": conv.customer_id,
+        "status": conv.status,
+        "priority": conv.priority,
+        "category": conv.category,
+        "tags": conv.tags,
+        "team": conv.team,
+        "claimed_by": conv.claimed_by,
+        "claim_expires_at": _iso(conv.claim_expires_at),
+        "first_inbound_at": _iso(conv.first_inbound_at),
+        "last_inbound_at": _iso(conv.last_inbound_at),
+        "sla_due_at": _iso(conv.sla_due_at),
+        "first_response_at": _iso(conv.first_response_at),
+        "resolved_at": _iso(conv.resolved_at),
+        "version": conv.version,
+        "message_count": conv.message_count,
+        "preview": conv.preview,
+    }
+
+
+def message_json(msg: Message) -> dict[str, Any]:
+    """A message as the CLI's --json prints it; the body exactly as stored."""
+    return {
+        "id": msg.id,
+        "direction": msg.direction,
+        "author": msg.author,
+        "body": msg.body,
+        "external_id": msg.external_id,
+        "in_reply_to": msg.in_reply_to,
+        "url": msg.url,
+        "created_at": _iso(msg.created_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
+
+
+def get_thread(session: Session, conversation_id: int) -> Thread:
+    """Load one conversation, oldest message first.
+
+    Raises:
+        NotFound: no such conversation.
+    """
+    conv = session.get(Conversation, conversation_id)
+    if conv is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    customer = session.get(Customer, conv.customer_id)
+    assert customer is not None  # a foreign key guarantees it
+    messages = list(
+        session.exec(
+            select(Message)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(col(Message.id))
+        )
+    )
+    earlier, first = session.exec(
+        select(func.count(col(Conversation.id)), func.min(Conversation.first_inbound_at)).where(
+            Conversation.customer_id == conv.customer_id
+        )
+    ).one()
+    return Thread(conv, customer, messages, int(earlier) - 1, as_utc(first) if first else None)
+
+
+def reply(
+    session: Session,
+    *,
+    conversation_id: int,
+    operator: str,
+    body: str,
+    seen_version: int,
+    now: datetime,
+) -> Message:
+    """Record an outbound reply, fenced by the operator's claim and the version they saw.
+
+    Raises:
+        ClaimConflict: the operator does not hold a live claim.
+        StaleVersion: a message arrived since `seen_version`; the message names it.
+        InvalidInput: an empty reply.
+    """
+    if not body.strip():
+        raise InvalidInput("the reply is empty")
+    try:
+        row = claims.fenced_update(
+            session,
+            conversation_id=conversation_id,
+            operator=operator,
+            seen_version=seen_version,
+            now=now,
+            assignments=(
+                "status = 'waiting', sla_due_at = NULL,"
+                " first_response_at = COALESCE(first_response_at, :now),"
+                " last_message_at = :now, message_count = message_count + 1,"
+                " preview = :preview, updated_at = :now"
+            ),
+            params={"preview": preview_of(body)},
+        )
+    except StaleVersion as exc:
+        raise StaleVersion(
+            f"{exc.message}: {_what_changed(session, conversation_id, seen_version)}; "
+            "your draft is kept"
+        ) from exc
+    message = Message(
+        conversation_id=conversation_id,
+        channel=row.channel,
+        direction="outbound",
+        author=operator,
+        body=body,
+        created_at=now,
+        recorded_at=now,
+    )
+    session.add(message)
+    session.flush()
+    events.append(
+        session,
+        at=now,
+        actor=operator,
+        kind="reply.queued",
+        conversation_id=conversation_id,
+        payload={"message_id": message.id, "version": row.version},
+    )
+    return message
+
+
+def _what_changed(session: Session, conversation_id: int, seen_version: int) -> str:
+    """Describe the customer-visible messages that arrived after `seen_version`."""
+    current = session.get(Conversation, conversation_id)
+    assert current is not None
+    newer = max(current.version - seen_version, 0)
+    latest = list(
+        session.exec(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.direction != "note")
+            .order_by(col(Message.id).desc())
+            .limit(max(newer, 1))
+        )
+    )
+    if not latest:
+        return "it was updated"
+    inbound = sum(1 for m in latest if m.direction == "inbound")
+    outbound = len(latest) - inbound
+    parts = []
+    if inbound:
+        parts.append(f"{inbound} new message{'s' if inbound > 1 else ''} from the customer")
+    if outbound:
+        parts.append(f"{outbound} reply{'ies' if outbound > 1 else ''} by {latest[0].author}")
+    newest = latest[0]
+    when = as_utc(newest.created_at).strftime("%H:%M")
+    return f"{' and '.join(parts)}, latest at {when}: {preview_of(newest.body)[:80]!r}"
+
+
+def add_note(
+    session: Session, *, conversation_id: int, operator: str, body: str, now: datetime
+) -> Message:
+    """Add an internal note; anyone may, and notes never make a draft stale.
+
+    Raises:
+        NotFound: no such conversation.
+        InvalidInput: an empty note.
+    """
+    if not body.strip():
+        raise InvalidInput("the note is empty")
+    conv = session.get(Conversation, conversation_id)
+    if conv is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    message = Message(
+        conversation_id=conversation_id,
+        channel=conv.channel,
+        direction="note",
+        author=operator,
+        body=body,
+        created_at=now,
+        recorded_at=now,
+    )
+    session.add(message)
+    session.flush()
+    events.append(
+        session,
+        at=now,
+        actor=operator,
+        kind="note.added",
+        conversation_id=conversation_id,
+        payload={"message_id": message.id},
+    )
+    return message

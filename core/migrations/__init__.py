@@ -1,0 +1,1 @@
+"""Alembic migrations of the frontdesk schema, shipped inside the package."""

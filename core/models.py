@@ -1,0 +1,188 @@
+"""The tables: operators, customers, conversations, messages and the append-only event log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import String, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# The enumerations are plain strings checked by core, so a later issue can add a
+# status or role with a migration of data only, never of a database enum type.
+ROLES = ("operator", "gatekeeper", "supervisor")
+CHANNELS = ("x", "facebook", "email")
+VISIBILITIES = ("public", "private")
+STATUSES = ("new", "open", "waiting", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "waiting")
+WORKABLE_STATUSES = ("new", "open")
+DIRECTIONS = ("inbound", "outbound", "note")
+
+# Rows that claim_next may hand out without a lease to break: the partial index keeps
+# the search for the most urgent one O(log n) however many are already claimed.
+READY_PREDICATE = "claimed_by IS NULL AND status IN ('new', 'open')"
+CLAIMED_PREDICATE = "claimed_by IS NOT NULL"
+
+
+def _tz() -> Any:
+    return DateTime(timezone=True)
+
+
+_ESCAPED = "\ufdd0"  # a Unicode noncharacter: marks a value stored in escaped form
+
+
+class VerbatimText(TypeDecorator[str]):
+    """Text stored exactly as received on every backend.
+
+    PostgreSQL text cannot hold NUL, which hostile customer text may contain. On
+    PostgreSQL a value with a NUL (or one that happens to start with the marker) is stored
+    as the marker plus its JSON encoding and decoded on the way out; everything else, and
+    everything on SQLite, is stored unchanged, so SQL over ordinary text keeps working.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__()
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(String(self.length) if self.length else Text())
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or dialect.name != "postgresql":
+            return value
+        if "\x00" in value or value.startswith(_ESCAPED):
+            return _ESCAPED + json.dumps(value)
+        return value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is not None and dialect.name == "postgresql" and value.startswith(_ESCAPED):
+            decoded: str = json.loads(value[len(_ESCAPED) :])
+            return decoded
+        return value
+
+
+class Operator(SQLModel, table=True):
+    """A person who works the queue; `login` is their Unix login name."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=128)
+    role: str = Field(default="operator", max_length=16)
+    teams: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    away: bool = Field(default=False)
+    created_at: datetime = Field(sa_type=_tz())
+
+
+class Customer(SQLModel, table=True):
+    """One identity of a customer on one channel."""
+
+    __table_args__ = (UniqueConstraint("channel", "platform_user_id", name="uq_customer_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    platform_user_id: str = Field(max_length=255)
+    handle: str = Field(default="", sa_column=Column(VerbatimText(255), nullable=False))
+    display_name: str = Field(default="", sa_column=Column(VerbatimText(255), nullable=False))
+    followers: int | None = Field(default=None, sa_type=BigInteger)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=_tz())
+
+
+class Conversation(SQLModel, table=True):
+    """A thread with one customer on one channel: the unit that is claimed and answered.
+
+    The claim lives on the row itself (`claimed_by`, `claim_token`, `claim_expires_at`), so
+    "at most one live claim per conversation" is structural: there is one column to hold it.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("channel", "thread_key", name="uq_conversation_thread"),
+        Index(
+            "ix_conversation_ready",
+            "sla_due_at",
+            sqlite_where=text(READY_PREDICATE),
+            postgresql_where=text(READY_PREDICATE),
+        ),
+        Index(
+            "ix_conversation_lease",
+            "claim_expires_at",
+            sqlite_where=text(CLAIMED_PREDICATE),
+            postgresql_where=text(CLAIMED_PREDICATE),
+        ),
+        Index("ix_conversation_status_due", "status", "sla_due_at"),
+        Index("ix_conversation_holder", "claimed_by"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    visibility: str = Field(default="public", max_length=8)
+    thread_key: str = Field(max_length=255)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    status: str = Field(default="new", max_length=16)
+    priority: int = Field(default=0)
+    category: str | None = Field(default=None, max_length=32)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    team: str | None = Field(default=None, max_length=64)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claim_token: int = Field(default=0, sa_type=BigInteger)
+    claim_expires_at: datetime | None = Field(default=None, sa_type=_tz())
+    first_inbound_at: datetime | None = Field(default=None, sa_type=_tz())
+    last_inbound_at: datetime | None = Field(default=None, sa_type=_tz())
+    last_message_at: datetime | None = Field(default=None, sa_type=_tz())
+    sla_due_at: datetime | None = Field(default=None, sa_type=_tz())
+    first_response_at: datetime | None = Field(default=None, sa_type=_tz())
+    resolved_at: datetime | None = Field(default=None, sa_type=_tz())
+    version: int = Field(default=0)
+    message_count: int = Field(default=0)
+    preview: str = Field(default="", sa_column=Column(VerbatimText(), nullable=False))
+    created_at: datetime = Field(sa_type=_tz())
+    updated_at: datetime = Field(sa_type=_tz())
+
+
+class Message(SQLModel, table=True):
+    """One message of a conversation; `body` is stored exactly as received."""
+
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_message_external"),
+        Index("ix_message_conversation", "conversation_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    channel: str = Field(max_length=16)
+    direction: str = Field(max_length=8)
+    author: str = Field(default="", sa_column=Column(VerbatimText(255), nullable=False))
+    body: str = Field(sa_column=Column(VerbatimText(), nullable=False))
+    external_id: str | None = Field(default=None, max_length=255)
+    in_reply_to: str | None = Field(default=None, max_length=255)
+    url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_type=_tz())
+    recorded_at: datetime = Field(sa_type=_tz())
+
+
+class Event(SQLModel, table=True):
+    """The append-only audit log and change feed; `id` grows with commit order."""
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=_tz())
+    actor: str = Field(max_length=64)
+    kind: str = Field(max_length=48)
+    conversation_id: int | None = Field(default=None, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

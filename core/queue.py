@@ -1,0 +1,95 @@
+"""The queue as operators see it: open conversations in urgency order, and the counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, or_
+from sqlmodel import Session, col, select
+
+from frontdesk.core.models import OPEN_STATUSES, STATUSES, Conversation, Customer
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """What part of the queue to list."""
+
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    mine_of: str | None = None
+    unclaimed_at: datetime | None = None
+    channel: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One conversation as a queue row."""
+
+    conversation: Conversation
+    handle: str
+    name: str
+
+
+def list_queue(session: Session, flt: QueueFilter) -> list[QueueRow]:
+    """The conversations matching `flt`, most urgent first (no SLA due sorts last)."""
+    for status in flt.statuses:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+    query = (
+        select(Conversation, Customer.handle, Customer.display_name)
+        .join(Customer, col(Customer.id) == Conversation.customer_id)
+        .where(col(Conversation.status).in_(flt.statuses))
+    )
+    if flt.mine_of is not None:
+        query = query.where(Conversation.claimed_by == flt.mine_of)
+    if flt.unclaimed_at is not None:
+        query = query.where(
+            or_(
+                col(Conversation.claimed_by).is_(None),
+                col(Conversation.claim_expires_at) <= flt.unclaimed_at,
+            )
+        )
+    if flt.channel is not None:
+        query = query.where(Conversation.channel == flt.channel)
+    query = (
+        query.order_by(
+            case((col(Conversation.sla_due_at).is_(None), 1), else_=0),
+            col(Conversation.sla_due_at),
+            col(Conversation.priority).desc(),
+            col(Conversation.first_inbound_at),
+            col(Conversation.id),
+        )
+        .offset(flt.offset)
+        .limit(flt.limit)
+    )
+    return [QueueRow(conv, handle, name) for conv, handle, name in session.exec(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    """The header's figures."""
+
+    open: int
+    unclaimed: int
+    breaching: int
+    mine: int
+
+
+def counts(session: Session, *, operator: str, now: datetime) -> QueueCounts:
+    """Counts of open, unclaimed, breaching and own conversations."""
+    c = Conversation
+    unclaimed = or_(col(c.claimed_by).is_(None), col(c.claim_expires_at) <= now)
+    row = session.exec(
+        select(
+            func.count(),
+            func.sum(case((unclaimed, 1), else_=0)),
+            func.sum(case((col(c.sla_due_at) < now, 1), else_=0)),
+            func.sum(
+                case(((c.claimed_by == operator) & (col(c.claim_expires_at) > now), 1), else_=0)
+            ),
+        ).where(col(c.status).in_(OPEN_STATUSES))
+    ).one()
+    total, free, late, mine = row
+    return QueueCounts(int(total or 0), int(free or 0), int(late or 0), int(mine or 0))

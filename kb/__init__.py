@@ -1,0 +1,1 @@
+"""The knowledge base: Markdown answers, fuzzy search, hot reload (no Textual, no Rich)."""
