@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from frontdesk.core.errors import ConfigError
 
@@ -27,22 +27,31 @@ class ClaimSettings(_Section):
     """A claim lapses this long after its last heartbeat and the conversation returns."""
 
 
+DEFAULT_SLA_TARGETS = {
+    "x.public": 30,
+    "x.private": 60,
+    "facebook.public": 60,
+    "facebook.private": 60,
+    "email.public": 240,
+    "email.private": 240,
+}
+
+
 class SlaSettings(_Section):
     """First-response targets in minutes; the playbook issue refines these into full clocks."""
 
-    targets: dict[str, int] = Field(
-        default_factory=lambda: {
-            "x.public": 30,
-            "x.private": 60,
-            "facebook.public": 60,
-            "facebook.private": 60,
-            "email.public": 240,
-            "email.private": 240,
-        }
-    )
-    """Minutes to first response, keyed `channel.visibility`."""
+    targets: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SLA_TARGETS))
+    """Minutes to first response, keyed `channel.visibility`; unnamed keys keep the default."""
     ceiling_minutes: int = Field(default=1440, ge=1)
     """No target may exceed this, whatever the table says (the seeds: never more than a day)."""
+
+    @field_validator("targets")
+    @classmethod
+    def _over_defaults(cls, value: dict[str, int]) -> dict[str, int]:
+        for key, minutes in value.items():
+            if minutes <= 0:
+                raise ValueError(f"{key}: a target must be a positive number of minutes")
+        return {**DEFAULT_SLA_TARGETS, **value}
 
     def target_minutes(self, channel: str, visibility: str) -> int:
         """The target for a channel and visibility, capped by the ceiling."""

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import DateTime, bindparam, text, tuple_
+from sqlalchemy import DateTime, bindparam, func, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -231,10 +231,11 @@ def _upsert_customers(
         set_={
             "handle": stmt.excluded.handle,
             "display_name": stmt.excluded.display_name,
-            "followers": stmt.excluded.followers,
+            # A message without a follower count keeps the count we already know.
+            "followers": func.coalesce(stmt.excluded.followers, col(Customer.followers)),
         },
     ).returning(col(Customer.id), col(Customer.channel), col(Customer.platform_user_id))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "channel": m.channel,
             "platform_user_id": m.author.id,
@@ -261,7 +262,8 @@ def _thread_keys(session: Session, msgs: list[InboundMessage]) -> list[str]:
             .where(tuple_(col(Message.channel), col(Message.external_id)).in_(list(wanted)))
         )
         for channel, external_id, key in session.exec(query):
-            known[(channel, external_id)] = key
+            if external_id is not None:
+                known[(channel, external_id)] = key
     keys: list[str] = []
     for m in msgs:
         key = thread_key(m, known)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from frontdesk.core.models import OPEN_STATUSES, STATUSES, Conversation, Customer
@@ -87,7 +87,9 @@ def counts(session: Session, *, operator: str, now: datetime) -> QueueCounts:
             func.sum(case((unclaimed, 1), else_=0)),
             func.sum(case((col(c.sla_due_at) < now, 1), else_=0)),
             func.sum(
-                case(((c.claimed_by == operator) & (col(c.claim_expires_at) > now), 1), else_=0)
+                case(
+                    (and_(col(c.claimed_by) == operator, col(c.claim_expires_at) > now), 1), else_=0
+                )
             ),
         ).where(col(c.status).in_(OPEN_STATUSES))
     ).one()

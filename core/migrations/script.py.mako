@@ -6,7 +6,6 @@ Revision: ${up_revision}, after ${down_revision | comma,n}, written ${create_dat
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 ${imports if imports else ""}
 revision = ${repr(up_revision)}

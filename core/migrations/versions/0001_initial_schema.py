@@ -6,7 +6,6 @@ Revision: 0001, after , written 2026-11-23 11:29:28.772411.
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0001"
@@ -19,8 +18,8 @@ def upgrade() -> None:
     op.create_table(
         "customer",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("platform_user_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("platform_user_id", sa.String(length=255), nullable=False),
         sa.Column("handle", sa.String(length=255), nullable=False),
         sa.Column("display_name", sa.String(length=255), nullable=False),
         sa.Column("followers", sa.BigInteger(), nullable=True),
@@ -33,8 +32,8 @@ def upgrade() -> None:
         "event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=48), nullable=False),
         sa.Column("conversation_id", sa.Integer(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -48,9 +47,9 @@ def upgrade() -> None:
     op.create_table(
         "operator",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("login", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("login", sa.String(length=64), nullable=False),
+        sa.Column("display_name", sa.String(length=128), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("teams", sa.JSON(), nullable=False),
         sa.Column("away", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -60,16 +59,16 @@ def upgrade() -> None:
     op.create_table(
         "conversation",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("visibility", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("thread_key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("visibility", sa.String(length=8), nullable=False),
+        sa.Column("thread_key", sa.String(length=255), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
-        sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("category", sa.String(length=32), nullable=True),
         sa.Column("tags", sa.JSON(), nullable=False),
-        sa.Column("team", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("team", sa.String(length=64), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("claim_token", sa.BigInteger(), nullable=False),
         sa.Column("claim_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("first_inbound_at", sa.DateTime(timezone=True), nullable=True),
@@ -115,12 +114,12 @@ def upgrade() -> None:
         "message",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.Integer(), nullable=False),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("direction", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("direction", sa.String(length=8), nullable=False),
         sa.Column("author", sa.String(length=255), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-        sa.Column("in_reply_to", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("external_id", sa.String(length=255), nullable=True),
+        sa.Column("in_reply_to", sa.String(length=255), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,22 @@
+# One command proves the repo healthy: `make check`.
+.PHONY: check lint format types test bench
+
+check: lint types test
+
+lint:
+	ruff check .
+	ruff format --check .
+
+format:
+	ruff format .
+	ruff check --fix .
+
+types:
+	bash .ci/typecheck
+
+test:
+	python -m pytest
+
+bench:
+	python bench/claim.py --quick
+	python bench/ingest.py --quick

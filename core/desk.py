@@ -1,0 +1,177 @@
+"""The desk: one operator's view of the shared queue, each action one short transaction.
+
+The CLI and the workstation both call these methods; each opens its own unit of work
+around the core functions, which never commit on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from frontdesk.core import claims, conversations, events, ingest, queue, schema
+from frontdesk.core.claims import Claim
+from frontdesk.core.clock import utcnow
+from frontdesk.core.config import Settings
+from frontdesk.core.db import Database
+from frontdesk.core.errors import DatabaseError
+from frontdesk.core.events import EventRecord
+from frontdesk.core.models import Message, Operator
+from frontdesk.core.operators import ensure_operator, require_role
+from frontdesk.core.queue import QueueCounts
+
+
+class Desk:
+    """The services one operator uses, bound to a database, settings and a clock."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        operator: str,
+        *,
+        db: Database | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.login = operator
+        self.db = db or Database(settings.resolved_database_url())
+        self.clock = clock
+        self._operator: Operator | None = None
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.claims.lease_seconds)
+
+    def check_schema(self) -> None:
+        """Refuse to work on a database that is missing tables or behind the code."""
+        current = schema.current_revision(self.db)
+        head = schema.head_revision(self.db)
+        if current is None:
+            raise DatabaseError(f"{self.db.describe()}: not initialised; run `frontdesk init`")
+        if current != head:
+            raise DatabaseError(
+                f"{self.db.describe()}: schema is at {current}, this frontdesk needs {head}; "
+                "run `frontdesk db upgrade`"
+            )
+
+    def operator(self) -> Operator:
+        """The operator's row (created on first use), cached for the desk's lifetime."""
+        if self._operator is None:
+            with self.db.write() as session:
+                op = ensure_operator(
+                    session, login=self.login, settings=self.settings, now=self.clock()
+                )
+                session.expunge(op)
+            self._operator = op
+        return self._operator
+
+    def queue(self, flt: queue.QueueFilter) -> list[queue.QueueRow]:
+        with self.db.read() as session:
+            rows = queue.list_queue(session, flt)
+            session.expunge_all()
+            return rows
+
+    def counts(self) -> QueueCounts:
+        with self.db.read() as session:
+            return queue.counts(session, operator=self.login, now=self.clock())
+
+    def thread(self, conversation_id: int) -> conversations.Thread:
+        with self.db.read() as session:
+            thread = conversations.get_thread(session, conversation_id)
+            session.expunge_all()
+            return thread
+
+    def claim(self, conversation_id: int) -> Claim:
+        self.operator()
+        with self.db.write() as session:
+            return claims.claim(
+                session,
+                conversation_id=conversation_id,
+                operator=self.login,
+                now=self.clock(),
+                lease=self.lease,
+            )
+
+    def claim_next(self) -> Claim | None:
+        self.operator()
+        with self.db.write() as session:
+            return claims.claim_next(
+                session, operator=self.login, now=self.clock(), lease=self.lease
+            )
+
+    def heartbeat(self, claim: Claim) -> Claim:
+        with self.db.write() as session:
+            return claims.heartbeat(session, claim=claim, now=self.clock(), lease=self.lease)
+
+    def release(self, conversation_id: int) -> None:
+        with self.db.write() as session:
+            claims.release(
+                session, conversation_id=conversation_id, operator=self.login, now=self.clock()
+            )
+
+    def reassign(self, conversation_id: int, target: str) -> Claim:
+        require_role(self.operator(), "supervisor", action="reassign conversations")
+        with self.db.write() as session:
+            return claims.reassign(
+                session,
+                conversation_id=conversation_id,
+                target=target,
+                actor=self.login,
+                now=self.clock(),
+                lease=self.lease,
+            )
+
+    def reply(self, conversation_id: int, body: str, *, seen_version: int | None = None) -> Message:
+        """Queue a reply; without `seen_version` the current version is taken as seen."""
+        self.operator()
+        if seen_version is None:
+            seen_version = self.thread(conversation_id).conversation.version
+        with self.db.write() as session:
+            message = conversations.reply(
+                session,
+                conversation_id=conversation_id,
+                operator=self.login,
+                body=body,
+                seen_version=seen_version,
+                now=self.clock(),
+            )
+            session.expunge(message)
+            return message
+
+    def note(self, conversation_id: int, body: str) -> Message:
+        self.operator()
+        with self.db.write() as session:
+            message = conversations.add_note(
+                session,
+                conversation_id=conversation_id,
+                operator=self.login,
+                body=body,
+                now=self.clock(),
+            )
+            session.expunge(message)
+            return message
+
+    def resolve(self, conversation_id: int, *, seen_version: int = -1) -> None:
+        force = self.operator().role == "supervisor"
+        with self.db.write() as session:
+            claims.resolve(
+                session,
+                conversation_id=conversation_id,
+                operator=self.login,
+                now=self.clock(),
+                seen_version=seen_version,
+                force=force,
+            )
+
+    def events_after(self, after_id: int, *, limit: int = 1000) -> list[EventRecord]:
+        with self.db.read() as session:
+            return events.after(session, after_id, limit=limit)
+
+    def last_event_id(self) -> int:
+        with self.db.read() as session:
+            return events.last_id(session)
+
+    def ingest(self, lines: Iterable[str | bytes]) -> ingest.IngestReport:
+        return ingest.ingest_stream(
+            self.db, lines, sla=self.settings.sla, actor=self.login, now=self.clock()
+        )

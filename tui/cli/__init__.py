@@ -1,0 +1,1 @@
+"""The scriptable command line: a thin shell over frontdesk.core."""

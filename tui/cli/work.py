@@ -1,0 +1,204 @@
+"""CLI commands an operator uses on the queue: list, show, claim, reply, note, resolve, events."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from frontdesk.core.clock import utcnow
+from frontdesk.core.conversations import conversation_json, message_json
+from frontdesk.core.queue import QueueFilter
+from frontdesk.tui.cli.context import open_desk
+from frontdesk.tui.cli.output import block, countdown, emit_json, line, table
+
+
+def ingest(args: argparse.Namespace) -> int:
+    desk = open_desk()
+    if args.file == "-":
+        # Bytes, not the locale-decoded text stream: input is UTF-8 whatever the locale, and
+        # an undecodable line is rejected on its own instead of aborting the whole run.
+        report = desk.ingest(sys.stdin.buffer)
+    else:
+        try:
+            handle = open(args.file, encoding="utf-8", errors="surrogateescape")
+        except OSError as exc:
+            from frontdesk.core.errors import InvalidInput
+
+            raise InvalidInput(f"{args.file}: cannot read: {exc.strerror}") from exc
+        with handle:
+            report = desk.ingest(handle)
+    for number, reason in report.rejected:
+        sys.stderr.write(f"line {number}: {reason}\n")
+    if args.json:
+        emit_json(report.as_json())
+    else:
+        line(
+            f"ingested {report.accepted} message(s), {report.duplicates} duplicate(s), "
+            f"{len(report.rejected)} rejected; {report.conversations_created} new and "
+            f"{report.conversations_reopened} reopened conversation(s)"
+        )
+    return 1 if report.rejected else 0
+
+
+def queue(args: argparse.Namespace) -> int:
+    desk = open_desk()
+    now = desk.clock()
+    flt = QueueFilter(
+        statuses=tuple(args.status) if args.status else QueueFilter().statuses,
+        mine_of=desk.login if args.mine else None,
+        unclaimed_at=now if args.unclaimed else None,
+        channel=args.channel,
+        limit=args.limit,
+    )
+    try:
+        rows = desk.queue(flt)
+    except ValueError as exc:
+        from frontdesk.core.errors import InvalidInput
+
+        raise InvalidInput(f"--status: {exc}") from exc
+    if args.json:
+        emit_json(
+            [
+                {**conversation_json(r.conversation), "handle": r.handle, "name": r.name}
+                for r in rows
+            ]
+        )
+        return 0
+    table(
+        ["ID", "DUE", "CHANNEL", "STATUS", "CUSTOMER", "HOLDER", "LATEST"],
+        [
+            [
+                str(r.conversation.id),
+                countdown(r.conversation.sla_due_at, now),
+                r.conversation.channel,
+                r.conversation.status,
+                r.handle or r.name,
+                holder(r.conversation.claimed_by, r.conversation.claim_expires_at, now),
+                r.conversation.preview,
+            ]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def holder(login: str | None, expires: object, now: object) -> str:
+    """The holder's name, or "-" when nobody holds a live claim."""
+    from datetime import datetime
+
+    from frontdesk.core.clock import as_utc
+
+    if login is None or not isinstance(expires, datetime) or not isinstance(now, datetime):
+        return "-"
+    return login if as_utc(expires) > now else "-"
+
+
+def show(args: argparse.Namespace) -> int:
+    desk = open_desk()
+    thread = desk.thread(args.id)
+    if args.json:
+        emit_json(thread.as_json())
+        return 0
+    conv, cust = thread.conversation, thread.customer
+    now = utcnow()
+    line(
+        f"#{conv.id} {conv.channel} {conv.visibility} {conv.status}  version {conv.version}  "
+        f"due {countdown(conv.sla_due_at, now)}  "
+        f"held by {holder(conv.claimed_by, conv.claim_expires_at, now)}"
+    )
+    first = thread.first_contact_at.date().isoformat() if thread.first_contact_at else "-"
+    line(
+        f"{cust.display_name} {cust.handle}  first contact {first}, "
+        f"{thread.earlier_conversations} earlier conversation(s)"
+    )
+    for msg in thread.messages:
+        stamp = msg.created_at.strftime("%Y-%m-%d %H:%M")
+        line(f"-- {msg.direction} {msg.author} {stamp}")
+        block(msg.body)
+    return 0
+
+
+def claim(args: argparse.Namespace) -> int:
+    desk = open_desk()
+    result = desk.claim_next() if args.next else desk.claim(args.id)
+    if result is None:
+        if args.json:
+            emit_json(None)
+        else:
+            line("nothing to claim: the queue is empty")
+        return 3
+    if args.json:
+        emit_json(
+            {
+                "conversation_id": result.conversation_id,
+                "operator": result.operator,
+                "token": result.token,
+                "expires_at": result.expires_at.isoformat(),
+            }
+        )
+    else:
+        line(f"claimed #{result.conversation_id} until {result.expires_at:%H:%M:%S} UTC")
+    return 0
+
+
+def release(args: argparse.Namespace) -> int:
+    open_desk().release(args.id)
+    line(f"released #{args.id}")
+    return 0
+
+
+def reassign(args: argparse.Namespace) -> int:
+    result = open_desk().reassign(args.id, args.to)
+    line(f"#{args.id} now held by {result.operator}")
+    return 0
+
+
+def reply(args: argparse.Namespace) -> int:
+    message = open_desk().reply(args.id, args.text, seen_version=args.seen_version)
+    if args.json:
+        emit_json(message_json(message))
+    else:
+        line(f"reply #{message.id} queued on #{args.id}")
+    return 0
+
+
+def note(args: argparse.Namespace) -> int:
+    message = open_desk().note(args.id, args.text)
+    line(f"note #{message.id} added to #{args.id}")
+    return 0
+
+
+def resolve(args: argparse.Namespace) -> int:
+    open_desk().resolve(args.id)
+    line(f"resolved #{args.id}")
+    return 0
+
+
+def events(args: argparse.Namespace) -> int:
+    desk = open_desk()
+    after = args.after
+    waiter = None
+    try:
+        while True:
+            batch = desk.events_after(after)
+            for event in batch:
+                if args.json:
+                    emit_json(event.as_json())
+                else:
+                    conv = f"#{event.conversation_id}" if event.conversation_id else "-"
+                    line(
+                        f"{event.id} {event.at:%Y-%m-%d %H:%M:%S} {event.actor} {event.kind} {conv}"
+                    )
+                after = event.id
+            sys.stdout.flush()
+            if not args.follow:
+                return 0
+            if len(batch) == 0:
+                if waiter is None:
+                    from frontdesk.core.feed import ChangeWaiter
+
+                    waiter = ChangeWaiter(desk.db)
+                waiter.wait(timeout=5.0)
+    finally:
+        if waiter is not None:
+            waiter.close()
