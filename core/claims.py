@@ -62,12 +62,18 @@ def _stmt(sql: str, **extra: Any) -> Any:
 
 # The two arms use the partial indexes ix_conversation_ready and ix_conversation_lease,
 # so finding the most urgent row costs the same with 10 or 100,000 already claimed.
+# SQLite must be told so (INDEXED BY): without statistics its planner prefers the equality
+# on ix_conversation_holder (claimed_by IS NULL) and ix_conversation_status_due (status IN)
+# and then sorts every workable row, about 10 ms per claim at 20,000 conversations instead
+# of 0.02 ms (bench/claim.py). The rows chosen are the same; only the index walked differs.
 _CLAIM_NEXT_SQLITE = _stmt(
     f"UPDATE conversation SET {_TAKE} WHERE id = ("
     f" SELECT id FROM ("
-    f"  SELECT * FROM (SELECT {_COLS} FROM conversation WHERE {_READY} ORDER BY {URGENCY} LIMIT 1)"
+    f"  SELECT * FROM (SELECT {_COLS} FROM conversation INDEXED BY ix_conversation_ready"
+    f"   WHERE {_READY} ORDER BY {URGENCY} LIMIT 1)"
     f"  UNION ALL"
-    f"  SELECT * FROM (SELECT {_COLS} FROM conversation WHERE {_LAPSED} ORDER BY {URGENCY} LIMIT 1)"
+    f"  SELECT * FROM (SELECT {_COLS} FROM conversation INDEXED BY ix_conversation_lease"
+    f"   WHERE {_LAPSED} ORDER BY {URGENCY} LIMIT 1)"
     f" ) ORDER BY {URGENCY} LIMIT 1"
     f") {_RETURNING}"
 )

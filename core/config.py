@@ -74,6 +74,15 @@ class RoleSettings(_Section):
         return "operator"
 
 
+class KbSettings(_Section):
+    """Rules the knowledge-base lint applies."""
+
+    review_days: int = Field(default=180, ge=1)
+    """An article whose `reviewed` date is older than this many days is flagged."""
+    banned_words: list[str] = Field(default_factory=list)
+    """Words no answer may contain (the playbook will own this list)."""
+
+
 class Settings(_Section):
     """Everything frontdesk reads from its configuration file."""
 
@@ -84,6 +93,7 @@ class Settings(_Section):
     claims: ClaimSettings = Field(default_factory=ClaimSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
     roles: RoleSettings = Field(default_factory=RoleSettings)
+    kb: KbSettings = Field(default_factory=KbSettings)
     keymap: dict[str, str] = Field(default_factory=dict)
     """Key binding overrides for the workstation, by binding id."""
 
@@ -97,6 +107,22 @@ class Settings(_Section):
             data_dir = Path(platformdirs.user_data_dir(APP_NAME))
             url = f"sqlite:///{data_dir / 'frontdesk.db'}"
         return normalise_url(url)
+
+    def resolved_kb_dir(self, override: str | None = None) -> Path:
+        """The knowledge-base folder: `--kb`, then FRONTDESK_KB, then `kb_dir`.
+
+        Raises:
+            ConfigError: none of them names a folder.
+        """
+        value = override or os.environ.get("FRONTDESK_KB") or self.kb_dir
+        if not value:
+            raise ConfigError(
+                "no knowledge base configured: set kb_dir in the config, FRONTDESK_KB, or --kb"
+            )
+        path = Path(value).expanduser()
+        if not path.is_dir():
+            raise ConfigError(f"{path}: the knowledge-base folder does not exist")
+        return path
 
 
 def normalise_url(url: str) -> str:

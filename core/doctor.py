@@ -92,6 +92,8 @@ def file_checks(path: Path) -> list[Check]:
                 f"add yourself to group {group}, or run `frontdesk init --group {group}` as its owner",
             )
         )
+        if not _searchable(directory):
+            return checks  # the files inside cannot even be looked at (exists() would raise)
     for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if not candidate.exists():
             continue
@@ -121,6 +123,11 @@ def file_checks(path: Path) -> list[Check]:
     return checks
 
 
+def _searchable(directory: Path) -> bool:
+    """Whether this user may look inside `directory` (without it, Path.exists() raises)."""
+    return os.access(directory, os.X_OK)
+
+
 def filesystem_type(path: Path) -> str:
     """The type of the filesystem holding `path`, from /proc/mounts ("" when unknown)."""
     try:
@@ -144,6 +151,9 @@ def run(db: Database) -> list[Check]:
         checks.append(sqlite_version_check())
         if db.sqlite_path is not None:
             checks.extend(file_checks(db.sqlite_path))
+            directory = db.sqlite_path.parent
+            if directory.exists() and not _searchable(directory):
+                return checks  # file_checks said why and named the fix
             if not db.sqlite_path.exists():
                 checks.append(
                     Check(

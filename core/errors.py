@@ -64,3 +64,9 @@ class InvalidInput(FrontdeskError):
     """Input (an ingest line, a CLI argument) that cannot be accepted."""
 
     title = "invalid input"
+
+
+class EditRefused(FrontdeskError):
+    """A knowledge-base edit that cannot be applied as proposed."""
+
+    title = "edit refused"

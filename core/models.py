@@ -186,3 +186,25 @@ class Event(SQLModel, table=True):
     kind: str = Field(max_length=48)
     conversation_id: int | None = Field(default=None, index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Proposal(SQLModel, table=True):
+    """A proposed new article or edit, waiting for a gatekeeper.
+
+    `base_digest` is the SHA-256 of the file the author edited (None for a new file), so
+    approval can refuse to overwrite a change made since.
+    """
+
+    __table_args__ = (Index("ix_proposal_status", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    author: str = Field(max_length=64)
+    target_path: str = Field(max_length=512)
+    base_digest: str | None = Field(default=None, max_length=64)
+    text: str = Field(sa_column=Column(VerbatimText(), nullable=False))
+    note: str = Field(default="", sa_column=Column(VerbatimText(), nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    reviewer: str | None = Field(default=None, max_length=64)
+    review_note: str = Field(default="", sa_column=Column(VerbatimText(), nullable=False))
+    created_at: datetime = Field(sa_type=_tz())
+    reviewed_at: datetime | None = Field(default=None, sa_type=_tz())

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from frontdesk.core import schema
@@ -96,6 +97,10 @@ def demo(args: argparse.Namespace) -> int:
     desk = Desk(settings, "demo-feed", db=db)
     lines = [json.dumps(m) for m in demo_messages(args.conversations, now=utcnow())]
     report = desk.ingest(lines)
+    from frontdesk.core.demo import settle_history
+
+    with db.write() as session:
+        settle_history(session, now=utcnow(), older_than=timedelta(days=2))
     line(
         f"demo workspace in {root}: {report.accepted} messages in "
         f"{report.conversations_created} conversations"

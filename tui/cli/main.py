@@ -25,7 +25,7 @@ def _id(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, its options and its handler."""
-    from frontdesk.tui.cli import admin, work
+    from frontdesk.tui.cli import admin, kb, work
 
     parser = argparse.ArgumentParser(
         prog="frontdesk",
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--after", type=int, default=0)
     p.add_argument("--follow", action="store_true", help="keep printing new events")
     p.add_argument("--json", action="store_true")
+    kb.register(sub)
     return parser
 
 

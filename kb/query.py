@@ -1,0 +1,67 @@
+"""Queries: fzf-style operators and the word normalisation shared by the index and search."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_WORD = re.compile(r"\w+")
+# Words too common to tell answers apart; dropping them keeps long customer messages cheap.
+STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have hi
+    hello hey how i i'm im if in is it its just me my no not of on or our please so that the
+    their them then there they this to too up us was we were what when where which who why
+    will with would you your yours am any all about again get got dont don't thanks thank""".split()
+)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of `text`, same length per character where possible."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
+    """The searchable words of `text`: folded, at least two characters, stopwords dropped."""
+    found = _WORD.findall(fold(text))
+    if keep_stopwords:
+        return [w for w in found if len(w) > 1 or w.isdigit()]
+    return [w for w in found if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query: fuzzy words plus the fzf operators' exact constraints."""
+
+    fuzzy: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()  # 'word: must appear as written (case-insensitive)
+    prefix: tuple[str, ...] = ()  # ^word: the title or id starts with it
+    suffix: tuple[str, ...] = ()  # word$: the title or id ends with it
+    negate: tuple[str, ...] = ()  # !word: must not appear anywhere
+    raw: str = field(default="", compare=False)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.fuzzy or self.exact or self.prefix or self.suffix or self.negate)
+
+
+def parse_query(raw: str) -> Query:
+    """Split a query into fuzzy words and operator terms, as fzf's extended syntax does."""
+    fuzzy: list[str] = []
+    exact: list[str] = []
+    prefix: list[str] = []
+    suffix: list[str] = []
+    negate: list[str] = []
+    for token in raw.split():
+        if token.startswith("!") and len(token) > 1:
+            negate.append(fold(token[1:].strip("^$'")))
+        elif token.startswith("'") and len(token) > 1:
+            exact.append(fold(token[1:]))
+        elif token.startswith("^") and len(token) > 1:
+            prefix.append(fold(token[1:]))
+        elif token.endswith("$") and len(token) > 1:
+            suffix.append(fold(token[:-1]))
+        else:
+            fuzzy.extend(words(token))
+    return Query(tuple(fuzzy), tuple(exact), tuple(prefix), tuple(suffix), tuple(negate), raw)
