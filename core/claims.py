@@ -32,7 +32,7 @@ from frontdesk.core.models import VerbatimText
 
 # The one urgency order: earliest SLA due, then highest priority, then oldest, then id so
 # the order is total. The playbook issue refines *which* rows qualify, not this order.
-URGENCY = "sla_due_at, priority DESC, first_inbound_at, id"
+URGENCY = "sla_due_at NULLS LAST, priority DESC, first_inbound_at, id"
 _COLS = "id, sla_due_at, priority, first_inbound_at"
 _READY = "claimed_by IS NULL AND status IN ('new', 'open')"
 _LAPSED = "claimed_by IS NOT NULL AND claim_expires_at <= :now AND status IN ('new', 'open')"
@@ -113,7 +113,8 @@ _RELEASE = _stmt(
 )
 _REASSIGN = _stmt(
     "UPDATE conversation SET claimed_by = :target, claim_token = claim_token + 1,"
-    " claim_expires_at = :expires, updated_at = :now"
+    " claim_expires_at = :expires, updated_at = :now,"
+    " status = CASE WHEN status = 'new' THEN 'open' ELSE status END"
     " WHERE id = :id AND status IN ('new', 'open', 'waiting') RETURNING id, claim_token",
     target=String,
 )
@@ -341,6 +342,11 @@ def lost_claim(
     if holder.claimed_by is None:
         return ClaimConflict(f"you do not hold conversation {conversation_id}; claim it first")
     expires = as_utc(holder.claim_expires_at)
+    if holder.claimed_by == operator and expires > now:
+        return ClaimConflict(
+            f"your claim on conversation {conversation_id} was renewed in another session "
+            f"(token {holder.claim_token}); work on it there, or claim it again here"
+        )
     if holder.claimed_by == operator:
         return ClaimConflict(
             f"your claim on conversation {conversation_id} lapsed at {_hhmm(expires)}; "

@@ -143,6 +143,15 @@ def config_candidates() -> list[Path]:
     return candidates
 
 
+def _present(path: Path) -> bool:
+    """Whether a config file is there; one we may not even look at counts as there, so
+    reading it fails with a clear error instead of being skipped silently."""
+    try:
+        return path.is_file()
+    except PermissionError:
+        return True
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Read the first configuration file that exists, or the defaults when there is none.
 
@@ -153,7 +162,7 @@ def load_settings(path: Path | None = None) -> Settings:
         explicit = os.environ.get("FRONTDESK_CONFIG")
         if explicit and not Path(explicit).exists():
             raise ConfigError(f"{explicit}: FRONTDESK_CONFIG names a file that does not exist")
-        path = next((p for p in config_candidates() if p.is_file()), None)
+        path = next((p for p in config_candidates() if _present(p)), None)
     if path is None:
         return Settings()
     try:

@@ -80,7 +80,7 @@ class Database:
     @contextmanager
     def connect(self, *, write: bool) -> Iterator[Connection]:
         """A Connection inside one transaction, committed on success, rolled back on error."""
-        with self._translate_errors(), self.engine.connect() as conn:
+        with self.translate_errors(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: write})
             with conn.begin():
                 yield conn
@@ -99,7 +99,8 @@ class Database:
             yield session
 
     @contextmanager
-    def _translate_errors(self) -> Iterator[None]:
+    def translate_errors(self) -> Iterator[None]:
+        """Turn driver errors raised in the block into one-line DatabaseErrors."""
         try:
             yield
         except sa_exc.OperationalError as exc:

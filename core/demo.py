@@ -326,6 +326,5 @@ def settle_history(session: Session, *, now: datetime, older_than: timedelta) ->
     ).all()
     for conversation_id in stale:
         if conversation_id is not None:
-            claims.resolve(session, conversation_id=conversation_id, operator="demo-team",
-                           now=now)
+            claims.resolve(session, conversation_id=conversation_id, operator="demo-team", now=now)
     return len(stale)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from frontdesk.core import claims, conversations, events, ingest, queue, schema
+from frontdesk.core import claims, conversations, events, ingest, presence, queue, schema
 from frontdesk.core.claims import Claim
 from frontdesk.core.clock import utcnow
 from frontdesk.core.config import Settings
@@ -18,7 +18,7 @@ from frontdesk.core.errors import DatabaseError
 from frontdesk.core.events import EventRecord
 from frontdesk.core.models import Message, Operator
 from frontdesk.core.operators import ensure_operator, require_role
-from frontdesk.core.queue import QueueCounts
+from frontdesk.core.queue import QueueCounts, QueueFilter
 
 
 class Desk:
@@ -65,11 +65,15 @@ class Desk:
             self._operator = op
         return self._operator
 
-    def queue(self, flt: queue.QueueFilter) -> list[queue.QueueRow]:
+    def queue(self, flt: QueueFilter) -> list[queue.QueueRow]:
         with self.db.read() as session:
             rows = queue.list_queue(session, flt)
             session.expunge_all()
             return rows
+
+    def queue_count(self, flt: QueueFilter) -> int:
+        with self.db.read() as session:
+            return queue.count_queue(session, flt)
 
     def counts(self) -> QueueCounts:
         with self.db.read() as session:
@@ -162,6 +166,21 @@ class Desk:
                 seen_version=seen_version,
                 force=force,
             )
+
+    def announce(self, conversation_id: int | None, state: str = "viewing") -> None:
+        """Tell the team where this operator is looking (advisory, expires by itself)."""
+        with self.db.write() as session:
+            presence.announce(
+                session,
+                operator=self.login,
+                conversation_id=conversation_id,
+                state=state,
+                now=self.clock(),
+            )
+
+    def presence(self) -> dict[int, list[tuple[str, str]]]:
+        with self.db.read() as session:
+            return presence.active(session, now=self.clock())
 
     def events_after(self, after_id: int, *, limit: int = 1000) -> list[EventRecord]:
         with self.db.read() as session:

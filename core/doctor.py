@@ -89,7 +89,8 @@ def file_checks(path: Path) -> list[Check]:
                 "fail",
                 f"{directory} is owned by {owner}:{group} with mode {mode:04o}; you cannot create "
                 "the -wal and -shm files there",
-                f"add yourself to group {group}, or run `frontdesk init --group {group}` as its owner",
+                f"add yourself to group {group}, "
+                f"or run `frontdesk init --group {group}` as its owner",
             )
         )
         if not _searchable(directory):
@@ -103,7 +104,8 @@ def file_checks(path: Path) -> list[Check]:
                 Check(
                     candidate.name,
                     "fail",
-                    f"{candidate} is owned by {owner}:{group} with mode {mode:04o}; you cannot write it",
+                    f"{candidate} is owned by {owner}:{group} with mode {mode:04o}; "
+                    "you cannot write it",
                     f"as {owner}: chgrp {group} {candidate} && chmod 0660 {candidate} "
                     f"(or `frontdesk init --group {group}`)",
                 )

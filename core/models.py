@@ -208,3 +208,16 @@ class Proposal(SQLModel, table=True):
     review_note: str = Field(default="", sa_column=Column(VerbatimText(), nullable=False))
     created_at: datetime = Field(sa_type=_tz())
     reviewed_at: datetime | None = Field(default=None, sa_type=_tz())
+
+
+class Presence(SQLModel, table=True):
+    """Who is looking at (or typing in) which conversation, until `expires_at`.
+
+    One row per operator: an operator views one conversation at a time. Rows are
+    overwritten by heartbeats and simply ignored once expired.
+    """
+
+    operator: str = Field(primary_key=True, max_length=64)
+    conversation_id: int | None = Field(default=None, index=True)
+    state: str = Field(default="viewing", max_length=8)
+    expires_at: datetime = Field(sa_type=_tz())

@@ -15,7 +15,13 @@ from frontdesk.core.errors import EditRefused, InvalidInput, NotFound
 from frontdesk.core.models import Operator, Proposal
 from frontdesk.core.operators import require_role
 from frontdesk.kb.article import ArticleError, parse_text
-from frontdesk.kb.edits import EditConflict, apply_edit, current_digest, safe_target
+from frontdesk.kb.edits import (
+    EditConflict,
+    EditFailed,
+    apply_edit,
+    current_digest,
+    safe_target,
+)
 
 REVIEWER_ROLES = ("gatekeeper",)
 
@@ -163,6 +169,8 @@ def approve(
             approver=reviewer.login,
             message=message,
         )
+    except EditFailed as exc:
+        raise EditRefused(f"{exc}; proposal {proposal_id} stays pending") from None
     except EditConflict as exc:
         current = exc.current if exc.current is not None else "(deleted)"
         raise EditRefused(

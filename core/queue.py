@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
@@ -19,6 +20,7 @@ class QueueFilter:
     mine_of: str | None = None
     unclaimed_at: datetime | None = None
     channel: str | None = None
+    breaching_at: datetime | None = None
     limit: int = 50
     offset: int = 0
 
@@ -32,16 +34,11 @@ class QueueRow:
     name: str
 
 
-def list_queue(session: Session, flt: QueueFilter) -> list[QueueRow]:
-    """The conversations matching `flt`, most urgent first (no SLA due sorts last)."""
+def _filtered(query: Any, flt: QueueFilter) -> Any:
     for status in flt.statuses:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
-    query = (
-        select(Conversation, Customer.handle, Customer.display_name)
-        .join(Customer, col(Customer.id) == Conversation.customer_id)
-        .where(col(Conversation.status).in_(flt.statuses))
-    )
+    query = query.where(col(Conversation.status).in_(flt.statuses))
     if flt.mine_of is not None:
         query = query.where(Conversation.claimed_by == flt.mine_of)
     if flt.unclaimed_at is not None:
@@ -53,6 +50,25 @@ def list_queue(session: Session, flt: QueueFilter) -> list[QueueRow]:
         )
     if flt.channel is not None:
         query = query.where(Conversation.channel == flt.channel)
+    if flt.breaching_at is not None:
+        query = query.where(col(Conversation.sla_due_at) < flt.breaching_at)
+    return query
+
+
+def count_queue(session: Session, flt: QueueFilter) -> int:
+    """How many conversations match `flt` (the length of the workstation's virtual list)."""
+    query = _filtered(select(func.count()).select_from(Conversation), flt)
+    return int(session.exec(query).one())
+
+
+def list_queue(session: Session, flt: QueueFilter) -> list[QueueRow]:
+    """The conversations matching `flt`, most urgent first (no SLA due sorts last)."""
+    query = _filtered(
+        select(Conversation, Customer.handle, Customer.display_name).join(
+            Customer, col(Customer.id) == Conversation.customer_id
+        ),
+        flt,
+    )
     query = (
         query.order_by(
             case((col(Conversation.sla_due_at).is_(None), 1), else_=0),

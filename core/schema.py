@@ -29,7 +29,8 @@ def alembic_config(db: Database) -> Config:
 def upgrade(db: Database, revision: str = "head") -> str | None:
     """Bring the schema to `revision`; returns the revision now in force."""
     config = alembic_config(db)
-    with db.engine.begin() as conn:
+    # Connection failures become one-line DatabaseErrors naming the database, as in Database.
+    with db.translate_errors(), db.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
     return current_revision(db)
@@ -37,7 +38,7 @@ def upgrade(db: Database, revision: str = "head") -> str | None:
 
 def current_revision(db: Database) -> str | None:
     """The revision the database is at, or None for an empty database."""
-    with db.engine.connect() as conn:
+    with db.translate_errors(), db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

@@ -25,6 +25,10 @@ class EditConflict(Exception):
         self.current = current
 
 
+class EditFailed(Exception):
+    """The edit could not be recorded (git refused); the folder was left as it was."""
+
+
 def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -51,7 +55,9 @@ def current_digest(root: Path, rel: str) -> str | None:
 @contextmanager
 def folder_lock(root: Path) -> Iterator[None]:
     """One approval at a time per folder, across processes and users."""
-    with open(root / LOCK_NAME, "a") as handle:
+    # Inside .git when the folder is a repository, so the lock never shows as untracked.
+    where = root / ".git" if (root / ".git").is_dir() else root
+    with open(where / LOCK_NAME, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -84,21 +90,38 @@ def apply_edit(
         if now != base_digest:
             raise EditConflict(rel, before.decode("utf-8", "replace") if before else None)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if before is not None:
-                os.chmod(temp, path.stat().st_mode & 0o777)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        _write_atomically(path, data, like=before is not None)
         if is_git_repository(root):
-            commit(root, rel, author=author, approver=approver, message=message)
+            try:
+                commit(root, rel, author=author, approver=approver, message=message)
+            except (subprocess.CalledProcessError, OSError) as exc:
+                # Put the folder back as it was, so file and proposal never disagree.
+                if before is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    _write_atomically(path, before, like=True)
+                detail = getattr(exc, "stderr", b"") or b""
+                reason = detail.decode("utf-8", "replace").strip() or str(exc)
+                raise EditFailed(
+                    f"{rel}: git commit failed, nothing was changed: {reason}"
+                ) from exc
     return digest_of(data)
+
+
+def _write_atomically(path: Path, data: bytes, *, like: bool) -> None:
+    """Write through a temporary file and rename, so readers see the old or the new file."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if like and path.exists():
+            os.chmod(temp, path.stat().st_mode & 0o777)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def is_git_repository(root: Path) -> bool:
@@ -116,6 +139,11 @@ def commit(root: Path, rel: str, *, author: str, approver: str, message: str) ->
     }
     git = ["git", "-C", str(root)]
     subprocess.run([*git, "add", "--", rel], check=True, env=env, capture_output=True)
+    unchanged = subprocess.run(
+        [*git, "diff", "--cached", "--quiet", "--", rel], env=env, capture_output=True
+    )
+    if unchanged.returncode == 0:  # the approved text is what the repository already holds
+        return
     subprocess.run(
         [*git, "commit", "--quiet", "-m", message, "--", rel],
         check=True,

@@ -1,4 +1,5 @@
-"""The inverted index behind search: words to articles, updated one article at a time."""
+"""The inverted index behind search: word stems to articles, one article updated at a time,
+with each posting list kept as numpy arrays so scoring a query is vectorised."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from frontdesk.kb.article import Article
-from frontdesk.kb.query import fold, words
+from frontdesk.kb.query import fold, stem, words
 
 # How much a word counts by where it appears: the phrasings customers use and the title
 # say most about what an article answers; the body says more, less precisely.
 FIELD_WEIGHTS = {"title": 3.0, "questions": 2.5, "tags": 2.0, "body": 1.0}
 FUZZY_CUTOFF = 78.0
+
+Slots = npt.NDArray[np.int64]
+Weights = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +55,31 @@ def document_of(article: Article) -> Document:
 
 
 class InvertedIndex:
-    """Word -> {article key: weight}, with a length-bucketed vocabulary for typo matching."""
+    """Stem -> {article slot: weight}. Articles live in integer slots (reused when freed) so
+    a query's scores are one float array; the vocabulary is kept sorted and bucketed by
+    length for prefix and typo matching, with the surface words seen for each stem."""
 
     def __init__(self) -> None:
         self.docs: dict[str, Document] = {}
-        self.postings: dict[str, dict[str, float]] = {}
+        self.slot_of: dict[str, int] = {}
+        self.keys: list[str | None] = []
+        self._free: list[int] = []
+        self.postings: dict[str, dict[int, float]] = {}
+        self._arrays: dict[str, tuple[Slots, Weights]] = {}
         self._terms_of: dict[str, tuple[str, ...]] = {}
         self._by_length: dict[int, list[str]] = {}
         self._sorted: list[str] = []
         self._expansions: dict[str, tuple[tuple[str, float], ...]] = {}
+        self.surface: dict[str, set[str]] = {}
+        self.version = 0
 
     def __len__(self) -> int:
         return len(self.docs)
+
+    @property
+    def size(self) -> int:
+        """The number of slots, free ones included (the length of a score array)."""
+        return len(self.keys)
 
     def add(self, article: Article) -> None:
         """Index (or re-index) one article."""
@@ -68,31 +87,61 @@ class InvertedIndex:
         doc = document_of(article)
         weights: dict[str, float] = {}
         for name, weight in FIELD_WEIGHTS.items():
-            counts = Counter(words(doc.field_text(name)))
-            for term, n in counts.items():
-                # Repeats help a little, with diminishing returns, so long bodies don't win.
+            found = words(doc.field_text(name))
+            for word, n in Counter(found).items():
+                term = stem(word)
+                self.surface.setdefault(term, set()).add(word)
+                # The best field counts, and repeats only a little, so a long body that
+                # says a word ten times does not outrank a title.
                 score = weight * (1.0 + math.log(n))
-                weights[term] = max(weights.get(term, 0.0), score)
+                if score > weights.get(term, 0.0):
+                    weights[term] = score
+        slot = self._free.pop() if self._free else len(self.keys)
+        if slot == len(self.keys):
+            self.keys.append(doc.key)
+        else:
+            self.keys[slot] = doc.key
         for term, weight in weights.items():
             posting = self.postings.get(term)
             if posting is None:
                 posting = self.postings[term] = {}
                 self._add_term(term)
-            posting[doc.key] = weight
+            posting[slot] = weight
+            self._arrays.pop(term, None)
         self.docs[doc.key] = doc
+        self.slot_of[doc.key] = slot
         self._terms_of[doc.key] = tuple(weights)
+        self.version += 1
 
     def remove(self, key: str) -> None:
         """Drop one article from the index, if present."""
         if key not in self.docs:
             return
+        slot = self.slot_of.pop(key)
         for term in self._terms_of.pop(key):
             posting = self.postings[term]
-            posting.pop(key, None)
+            posting.pop(slot, None)
+            self._arrays.pop(term, None)
             if not posting:
                 del self.postings[term]
+                self.surface.pop(term, None)
                 self._drop_term(term)
         del self.docs[key]
+        self.keys[slot] = None
+        self._free.append(slot)
+        self.version += 1
+
+    def arrays(self, term: str) -> tuple[Slots, Weights]:
+        """A term's posting list as (slots, weights) arrays, built on first use after a change."""
+        cached = self._arrays.get(term)
+        if cached is None:
+            posting = self.postings.get(term, {})
+            cached = (
+                np.fromiter(posting.keys(), dtype=np.int64, count=len(posting)),
+                np.fromiter(posting.values(), dtype=np.float64, count=len(posting)),
+            )
+            self._arrays[term] = cached
+        return cached
 
     def _add_term(self, term: str) -> None:
         bisect.insort(self._by_length.setdefault(len(term), []), term)
@@ -110,32 +159,33 @@ class InvertedIndex:
         return math.log(1.0 + (len(self.docs) + 1) / (df + 0.5))
 
     def expand(self, word: str) -> tuple[tuple[str, float], ...]:
-        """Vocabulary terms a query word may mean, with a similarity in (0, 1].
+        """Vocabulary stems a query word may mean, with a similarity in (0, 1].
 
-        The exact word scores 1; words it begins (the operator is still typing) 0.9; close
-        misspellings by edit ratio. Cached until the vocabulary changes, since the same
-        words come back with every keystroke.
+        The word's own stem scores 1; stems it begins (the operator is still typing) 0.9;
+        close misspellings by edit ratio. Cached until the vocabulary changes, since the
+        same words come back with every keystroke.
         """
         cached = self._expansions.get(word)
         if cached is not None:
             return cached
         found: dict[str, float] = {}
-        if word in self.postings:
-            found[word] = 1.0
+        root = stem(word)
+        if root in self.postings:
+            found[root] = 1.0
         if len(word) >= 3:
             start = bisect.bisect_left(self._sorted, word)
             for term in self._sorted[start : start + 8]:
                 if not term.startswith(word):
                     break
                 found.setdefault(term, 0.9)
-        if len(word) >= 4:
+        if len(root) >= 4:
             # An edit ratio of 78 or more needs lengths within about a fifth of each other.
-            spread = max(1, len(word) // 4)
+            spread = max(1, len(root) // 4)
             candidates: list[str] = []
-            for length in range(len(word) - spread, len(word) + spread + 1):
+            for length in range(len(root) - spread, len(root) + spread + 1):
                 candidates.extend(self._by_length.get(length, ()))
             for term, score, _ in process.extract(
-                word, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=4
+                root, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=4
             ):
                 found.setdefault(term, (score / 100.0) ** 2)
         result = tuple(sorted(found.items(), key=lambda kv: -kv[1]))

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
 _MD_LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
-_BARE = re.compile(r"(?<![(\[])https?://[^\s<>()\"']+")
+_BARE = re.compile(r"https?://[^\s<>()\"']+")
 USER_AGENT = "frontdesk-kb-check-links/1"
 
 
@@ -82,10 +82,13 @@ async def check_links(
         async def one(url: str) -> LinkResult:
             host = urlsplit(url).netloc
             async with overall, hosts[host]:
-                wait = last_start.get(host, 0.0) + host_delay - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                last_start[host] = time.monotonic()
+                # Book the start time before sleeping: with per_host > 1, two requests that
+                # read the same last start would otherwise set off at the same moment.
+                now = time.monotonic()
+                start = max(now, last_start.get(host, now - host_delay) + host_delay)
+                last_start[host] = start
+                if start > now:
+                    await asyncio.sleep(start - now)
                 return await _probe(client, url, tuple(sorted(where[url])))
 
         return list(await asyncio.gather(*(one(u) for u in sorted(where))))

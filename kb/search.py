@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from frontdesk.kb.article import Article
-from frontdesk.kb.index import FIELD_WEIGHTS, InvertedIndex
+from frontdesk.kb.index import FIELD_WEIGHTS, Document, InvertedIndex
 from frontdesk.kb.query import Query, parse_query, words
 
+Mask = npt.NDArray[np.bool_]
+Scores = npt.NDArray[np.float64]
 SHORTLIST = 40
 # Terms in more than this share of articles carry no signal and cost the most to score.
 MAX_DF_SHARE = 0.6
@@ -43,42 +47,50 @@ def search(
     query = parse_query(raw)
     if query.empty or not index.docs:
         return []
-    keys = _candidates(index, query)
-    keys = [k for k in keys if _passes(index, k, query, channel)]
+    pattern = _highlighter(index, query)
+    allowed = _filter(index, query, channel)
     if not query.fuzzy:
+        keys = [k for k in index.docs if allowed is None or allowed[index.slot_of[k]]]
         ranked = sorted(keys, key=lambda k: index.docs[k].title)[:limit]
-        return [_hit(index, k, 100.0, query) for k in ranked]
-    coarse = _coarse_scores(index, query, keys)
-    shortlist = sorted(coarse, key=lambda k: -coarse[k])[:SHORTLIST]
-    best = max(coarse.values(), default=1.0) or 1.0
+        return [_hit(index, k, 100.0, pattern) for k in ranked]
+    scores = _coarse_scores(index, query)
+    if allowed is not None:
+        scores[~allowed] = 0.0
+    matched = int(np.count_nonzero(scores))
+    if matched == 0:
+        return []
+    take = min(SHORTLIST, matched)
+    top = np.argpartition(-scores, take - 1)[:take]
+    best = float(scores[top].max())
     text = " ".join(query.fuzzy)
     finals: dict[str, float] = {}
-    for key in shortlist:
+    for slot in top.tolist():
+        key = index.keys[slot]
+        if key is None or scores[slot] <= 0.0:
+            continue
         doc = index.docs[key]
         # The finer pass compares the whole query with the article's phrasings, which
         # rewards word order and phrases that single words miss.
         phrase = max(
             [fuzz.token_set_ratio(text, doc.title)]
-            + [fuzz.token_set_ratio(text, q) for q in doc.questions],
-            default=0.0,
+            + [fuzz.token_set_ratio(text, q) for q in doc.questions]
         )
-        finals[key] = 70.0 * coarse[key] / best + 0.3 * phrase
+        finals[key] = 70.0 * float(scores[slot]) / best + 0.3 * phrase
     ranked = sorted(finals, key=lambda k: (-finals[k], k))[:limit]
-    return [_hit(index, k, finals[k], query) for k in ranked]
+    return [_hit(index, k, finals[k], pattern) for k in ranked]
 
 
-def _candidates(index: InvertedIndex, query: Query) -> list[str]:
-    if not query.fuzzy:
-        return list(index.docs)
-    found: set[str] = set()
-    for word in query.fuzzy:
-        for term, _ in index.expand(word):
-            found.update(index.postings.get(term, ()))
-    return list(found)
+def _filter(index: InvertedIndex, query: Query, channel: str | None) -> Mask | None:
+    """Which slots the operators and the channel allow; None when nothing is filtered."""
+    if not (channel or query.exact or query.negate or query.prefix or query.suffix):
+        return None
+    mask = np.zeros(index.size, dtype=bool)
+    for key, doc in index.docs.items():
+        mask[index.slot_of[key]] = _passes(doc, query, channel)
+    return mask
 
 
-def _passes(index: InvertedIndex, key: str, query: Query, channel: str | None) -> bool:
-    doc = index.docs[key]
+def _passes(doc: Document, query: Query, channel: str | None) -> bool:
     if channel and channel not in doc.article.channels:
         return False
     if any(term not in doc.haystack for term in query.exact):
@@ -91,41 +103,49 @@ def _passes(index: InvertedIndex, key: str, query: Query, channel: str | None) -
     return all(doc.title.endswith(s) or ident.endswith(s) for s in query.suffix)
 
 
-def _coarse_scores(index: InvertedIndex, query: Query, keys: list[str]) -> dict[str, float]:
-    allowed = set(keys)
+def _coarse_scores(index: InvertedIndex, query: Query) -> Scores:
+    """Per slot: the sum over query words of the best (similarity x idf x field weight)
+    among the stems each word may mean."""
     ceiling = MAX_DF_SHARE * len(index.docs)
-    scores: dict[str, float] = dict.fromkeys(keys, 0.0)
+    scores = np.zeros(index.size)
     for word in dict.fromkeys(query.fuzzy):
-        best: dict[str, float] = {}
+        best = np.zeros(index.size)
         for term, similarity in index.expand(word):
-            posting = index.postings.get(term, {})
-            if len(posting) > ceiling and len(index.docs) > 20:
+            slots, weights = index.arrays(term)
+            if len(slots) > ceiling and len(index.docs) > 20:
                 continue
-            weight = similarity * index.idf(term)
-            for key, field_weight in posting.items():
-                if key in allowed:
-                    value = weight * field_weight
-                    if value > best.get(key, 0.0):
-                        best[key] = value
-        for key, value in best.items():
-            scores[key] += value
+            best[slots] = np.maximum(best[slots], weights * (similarity * index.idf(term)))
+        scores += best
     return scores
 
 
-def _hit(index: InvertedIndex, key: str, score: float, query: Query) -> Hit:
+def _highlighter(index: InvertedIndex, query: Query) -> re.Pattern[str] | None:
+    """One pattern for every word form the query matched, compiled once per search."""
+    stems = {t for w in query.fuzzy for t, _ in index.expand(w)}
+    terms = {s for t in stems for s in index.surface.get(t, ())} | set(query.fuzzy)
+    terms |= set(query.exact)
+    if not terms:
+        return None
+    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(rf"\b({alternatives})", re.IGNORECASE)
+
+
+def _hit(index: InvertedIndex, key: str, score: float, pattern: re.Pattern[str] | None) -> Hit:
     """Find the field the query matches best and the character spans to highlight there."""
-    doc = index.docs[key]
-    article = doc.article
-    terms = {t for w in query.fuzzy for t, _ in index.expand(w)} | set(query.exact)
+    article = index.docs[key].article
     fields = {
         "title": article.title,
         "questions": "\n".join(article.questions),
         "tags": " ".join(article.tags),
         "body": article.body,
     }
-    best_field, best_spans, best_value = "body", (), 0.0
+    best_field: str = "body"
+    best_spans: tuple[tuple[int, int], ...] = ()
+    best_value = 0.0
+    if pattern is None:
+        return Hit(article, score, best_field, best_spans)
     for name, original in fields.items():
-        spans = _spans(original, terms)
+        spans = tuple(m.span() for m in pattern.finditer(original))
         # Distinct words matched, weighted by the field: a title that names two of the
         # query's words says more than a body that repeats one of them ten times.
         distinct = {original[a:b].casefold() for a, b in spans}
@@ -133,16 +153,6 @@ def _hit(index: InvertedIndex, key: str, score: float, query: Query) -> Hit:
         if value > best_value:
             best_field, best_spans, best_value = name, spans, value
     return Hit(article, score, best_field, best_spans)
-
-
-def _spans(original: str, terms: set[str]) -> tuple[tuple[int, int], ...]:
-    if not terms or not original:
-        return ()
-    pattern = re.compile(
-        r"\b(" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")",
-        re.IGNORECASE,
-    )
-    return tuple(m.span() for m in pattern.finditer(original))
 
 
 def query_words(text: str) -> list[str]:

@@ -78,8 +78,9 @@ class KnowledgeBase:
                 problems.append(exc)
                 continue
             with self.lock:
-                self.problems.pop(rel, None)
-                if self.articles.get(rel) == article:
+                # A fix that restores the last good text is still news: its problem is gone.
+                fixed = self.problems.pop(rel, None) is not None
+                if self.articles.get(rel) == article and not fixed:
                     continue
                 self.articles[rel] = article
                 self.index.add(article)

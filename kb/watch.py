@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
@@ -18,10 +18,41 @@ DEBOUNCE_MS = 1600
 
 
 class ArticleFilter(DefaultFilter):
-    """Markdown files outside hidden folders; editors' swap and backup files are ignored."""
+    """Markdown files and folders outside hidden folders; editors' swap and backup files are
+    ignored. Folders count because a folder moved in, out or renamed arrives as one event for
+    the folder, and files written into a brand-new folder before the watcher has added it
+    arrive as no event at all."""
 
     def __call__(self, change: Change, path: str) -> bool:
-        return path.endswith(".md") and super().__call__(change, path)
+        if not super().__call__(change, path):
+            return False
+        if path.endswith(".md"):
+            return True
+        # A folder that appeared, or any path that went away (it may have been a folder).
+        return (change == Change.added and Path(path).is_dir()) or change == Change.deleted
+
+
+def affected(kb: KnowledgeBase, changes: Iterable[tuple[Change, str]]) -> list[Path]:
+    """The article files behind a batch of changes: a folder stands for what is inside it."""
+    paths: set[Path] = set()
+    gone: list[str] = []  # folder prefixes relative to the root, "returns/"
+    for change, raw in changes:
+        path = Path(raw)
+        if path.suffix == ".md" and not path.is_dir():
+            paths.add(path)
+        elif change == Change.added and path.is_dir():
+            paths.update(path.rglob("*.md"))
+        elif change == Change.deleted and path.is_relative_to(kb.root) and path != kb.root:
+            gone.append(path.relative_to(kb.root).as_posix() + "/")
+    if gone:
+        with kb.lock:
+            known = [*kb.articles, *kb.problems]
+        paths.update(kb.root / rel for rel in known if rel.startswith(tuple(gone)))
+    return sorted(paths)
+
+
+def _refresh(kb: KnowledgeBase, changes: set[tuple[Change, str]]) -> Reload:
+    return kb.refresh(affected(kb, changes))
 
 
 async def watch(
@@ -45,7 +76,6 @@ async def watch(
         force_polling=force_polling,
         recursive=True,
     ):
-        paths = sorted({Path(path) for _change, path in changes})
-        result = await asyncio.to_thread(kb.refresh, paths)
+        result = await asyncio.to_thread(_refresh, kb, changes)
         if result.changed or result.problems:
             on_reload(result)

@@ -9,7 +9,6 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from frontdesk.core import schema
 from frontdesk.core.config import load_settings
 from frontdesk.core.db import Database
 from frontdesk.core.errors import ConfigError, DatabaseError
@@ -21,6 +20,8 @@ def _database() -> Database:
 
 
 def init(args: argparse.Namespace) -> int:
+    from frontdesk.core import schema  # Alembic is slow to import: only when needed
+
     db = _database()
     path = db.sqlite_path
     if args.group and path is None:
@@ -51,6 +52,8 @@ def db_help(args: argparse.Namespace) -> int:
 
 
 def upgrade(args: argparse.Namespace) -> int:
+    from frontdesk.core import schema  # Alembic is slow to import: only when needed
+
     db = _database()
     before = schema.current_revision(db)
     after = schema.upgrade(db)
@@ -75,6 +78,7 @@ def doctor(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
+    from frontdesk.core import schema  # Alembic is slow to import: only when needed
     from frontdesk.core.clock import utcnow
     from frontdesk.core.demo import demo_messages
     from frontdesk.core.desk import Desk
@@ -86,8 +90,16 @@ def demo(args: argparse.Namespace) -> int:
     if db_path.exists():
         raise DatabaseError(f"{db_path} exists already; pick an empty --dir")
     config = root / "config.toml"
+    kb_dir = root / "kb"
+    if not kb_dir.exists():
+        import shutil
+        from importlib.resources import files
+
+        shutil.copytree(Path(str(files("frontdesk.kb") / "demo")), kb_dir)
+    me = _login()
     config.write_text(
-        f'database_url = "sqlite:///{db_path}"\n\n[roles]\nsupervisors = ["{_login()}"]\n',
+        f'database_url = "sqlite:///{db_path}"\nkb_dir = "{kb_dir}"\n\n'
+        f'[roles]\nsupervisors = ["{me}"]\ngatekeepers = ["{me}"]\n',
         encoding="utf-8",
     )
     os.environ["FRONTDESK_CONFIG"] = str(config)
@@ -106,6 +118,10 @@ def demo(args: argparse.Namespace) -> int:
         f"{report.conversations_created} conversations"
     )
     line(f"use it with: export FRONTDESK_CONFIG={config}")
+    if not args.no_ui:
+        from frontdesk.tui.cli.run import launch
+
+        return launch(Desk(settings, me, db=db), kb_dir)
     rows = desk.queue(QueueFilter(limit=15))
     now = utcnow()
     from frontdesk.tui.cli.output import countdown, table

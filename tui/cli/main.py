@@ -25,7 +25,7 @@ def _id(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, its options and its handler."""
-    from frontdesk.tui.cli import admin, kb, work
+    from frontdesk.tui.cli import admin, kb, run, work
 
     parser = argparse.ArgumentParser(
         prog="frontdesk",
@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
+    p = command("open", run.workstation, "open the workstation (the default command)")
+    p.add_argument("--kb", metavar="DIR", help="the knowledge-base folder (overrides config)")
     p = command("init", admin.init, "create (or upgrade) the database named by the config")
     p.add_argument("--group", help="let every member of this Unix group write the SQLite file")
     db = command("db", admin.db_help, "database maintenance")
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("demo", admin.demo, "create a throw-away demo workspace and show its queue")
     p.add_argument("--dir", help="where to create it (default: a new temporary folder)")
     p.add_argument("--conversations", type=int, default=300, help="how many (default 300)")
+    p.add_argument("--no-ui", action="store_true", help="print the queue instead of opening")
     p = command("ingest", work.ingest, "read JSON Lines of inbound messages (FILE or -)")
     p.add_argument("file", nargs="?", default="-")
     p.add_argument("--json", action="store_true")
@@ -98,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"frontdesk {__version__}")
         return 0
     parser = build_parser()
-    args = parser.parse_args(args_list or ["queue"])
+    args = parser.parse_args(args_list or ["open"])
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2

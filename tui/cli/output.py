@@ -60,5 +60,9 @@ def countdown(due: datetime | None, now: datetime) -> str:
 
 
 def error(message: str) -> None:
-    """One line on stderr, made terminal-safe."""
-    sys.stderr.write("frontdesk: " + terminal_safe(message, keep_newlines=False) + "\n")
+    """The error's first line on stderr; any detail (both versions of a conflicting edit,
+    say) follows indented. Everything is made terminal-safe."""
+    first, _, rest = message.partition("\n")
+    sys.stderr.write("frontdesk: " + terminal_safe(first, keep_newlines=False) + "\n")
+    for part in terminal_safe(rest).split("\n") if rest else []:
+        sys.stderr.write(f"    {part}\n")

@@ -8,6 +8,7 @@ import sys
 from frontdesk.core.clock import utcnow
 from frontdesk.core.conversations import conversation_json, message_json
 from frontdesk.core.queue import QueueFilter
+from frontdesk.core.text import terminal_safe
 from frontdesk.tui.cli.context import open_desk
 from frontdesk.tui.cli.output import block, countdown, emit_json, line, table
 
@@ -28,7 +29,7 @@ def ingest(args: argparse.Namespace) -> int:
         with handle:
             report = desk.ingest(handle)
     for number, reason in report.rejected:
-        sys.stderr.write(f"line {number}: {reason}\n")
+        sys.stderr.write(terminal_safe(f"line {number}: {reason}", keep_newlines=False) + "\n")
     if args.json:
         emit_json(report.as_json())
     else:

@@ -1,0 +1,187 @@
+"""The workstation driven through Textual's pilot: keys, live changes, inert hostile text."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from frontdesk.core.clock import utcnow
+from frontdesk.core.config import Settings
+from frontdesk.core.db import Database
+from frontdesk.core.desk import Desk
+from frontdesk.tui.app import FrontdeskApp
+from frontdesk.tui.screens.workstation import WorkstationScreen
+from frontdesk.tui.widgets.queue_list import QueueList
+from frontdesk.tui.widgets.thread_view import ThreadView
+
+DEMO_KB = Path(__file__).resolve().parent.parent / "kb" / "demo"
+HOSTILE = (
+    "[@click=app.quit]x[/] [link=https://evil.example]y[/link] [/] [b "
+    "\x1b]52;c;aGk=\x07 \x9b2J \u202eevil"
+)
+
+
+def message(n: int, text: str, minutes_ago: int, author: str = "u") -> str:
+    return json.dumps(
+        {
+            "channel": "x",
+            "external_id": f"m{n}",
+            "text": text,
+            "created_at": (utcnow() - timedelta(minutes=minutes_ago)).isoformat(),
+            "author": {"id": f"{author}{n}", "handle": f"@{author}{n}", "name": f"Name {n}"},
+        }
+    )
+
+
+def desk_for(db: Database, login: str) -> Desk:
+    return Desk(Settings(), login, db=db)
+
+
+LIFETIME_WORKERS = {"feed", "kb-watch"}  # run until the app exits
+
+
+async def settle(pilot, app: FrontdeskApp) -> None:
+    """Wait until every worker started by a key or a message has finished."""
+    for _ in range(3):
+        await pilot.pause()
+        pending = [w for w in app.workers if w.group not in LIFETIME_WORKERS and not w.is_finished]
+        if pending:  # an empty list would mean "every worker", the endless ones included
+            await app.workers.wait_for_complete(pending)
+    await pilot.pause()
+
+
+def screen_text(app: FrontdeskApp) -> str:
+    lines = []
+    for strip in app.screen._compositor.render_strips():
+        lines.append("".join(segment.text for segment in strip))
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def seeded(db: Database) -> Database:
+    lines = [message(i, f"where is my order number {i}", 100 - i) for i in range(1, 30)]
+    lines.append(message(99, HOSTILE, 5, author="evil"))
+    report = desk_for(db, "ingest").ingest(lines)
+    assert report.accepted == 30
+    return db
+
+
+async def test_queue_shows_most_urgent_first_and_claims_next(seeded: Database) -> None:
+    app = FrontdeskApp(desk_for(seeded, "alice"), DEMO_KB)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        queue = app.screen.query_one(QueueList)
+        assert queue.total == 30
+        first = queue.rows[0]
+        assert "order number 1" in first.preview  # the oldest message is the most urgent
+        await pilot.press("n")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, WorkstationScreen)
+        assert screen.thread is not None
+        assert screen.thread.conversation.id == first.conversation_id
+        assert first.conversation_id in screen.held
+        thread = desk_for(seeded, "alice").thread(first.conversation_id)
+        assert thread.conversation.claimed_by == "alice"
+
+
+async def test_reply_is_queued_and_stale_reply_keeps_the_draft(seeded: Database) -> None:
+    app = FrontdeskApp(desk_for(seeded, "alice"), DEMO_KB)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, WorkstationScreen) and screen.thread is not None
+        conversation_id = screen.thread.conversation.id
+        await pilot.press("r")
+        await pilot.pause()
+        screen.composer.area.insert("Hello from alice")
+        # Meanwhile the customer writes again, from another session.
+        desk_for(seeded, "ingest").ingest(
+            [
+                json.dumps(
+                    {
+                        "channel": "x",
+                        "external_id": "late",
+                        "text": "are you there?",
+                        "created_at": utcnow().isoformat(),
+                        "in_reply_to": "m1",
+                        "author": {"id": "u1", "handle": "@u1", "name": "Name 1"},
+                    }
+                )
+            ]
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert screen.composer.text == "Hello from alice"  # the draft is kept
+        outbound = [
+            m
+            for m in desk_for(seeded, "x").thread(conversation_id).messages
+            if m.direction == "outbound"
+        ]
+        assert outbound == []
+        await settle(pilot, app)  # the thread reloads with the new message
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        outbound = [
+            m
+            for m in desk_for(seeded, "x").thread(conversation_id).messages
+            if m.direction == "outbound"
+        ]
+        assert [m.body for m in outbound] == ["Hello from alice"]
+        assert screen.composer.text == ""
+
+
+async def test_hostile_customer_text_is_inert(seeded: Database) -> None:
+    app = FrontdeskApp(desk_for(seeded, "alice"), DEMO_KB)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        queue = app.screen.query_one(QueueList)
+        index = next(i for i, r in queue.rows.items() if "evil" in r.customer)
+        queue.cursor = index
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.is_running  # a lone [/] did not crash the render
+        text = screen_text(app)
+        assert "[@click=app.quit]x[/]" in text
+        assert "␛]52;c;aGk=␇" in text
+        assert "<U+202E>evil" in text
+        for char in text:
+            assert not (ord(char) < 0x20 and char != "\n") and not 0x7F <= ord(char) <= 0x9F
+        thread = app.screen.query_one(ThreadView)
+        assert thread.thread is not None
+
+
+async def test_changes_from_another_session_appear_without_a_key(seeded: Database) -> None:
+    app = FrontdeskApp(desk_for(seeded, "alice"), DEMO_KB)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        queue = app.screen.query_one(QueueList)
+        target = queue.rows[2].conversation_id
+        desk_for(seeded, "bob").claim(target)
+        for _ in range(50):  # readiness wait for the feed, not a timing assertion
+            await pilot.pause(0.1)
+            row = next((r for r in queue.rows.values() if r.conversation_id == target), None)
+            if row is not None and row.holder == "bob":
+                break
+        assert row is not None and row.holder == "bob"
+
+
+async def test_keymap_override_from_config(seeded: Database) -> None:
+    settings = Settings(keymap={"queue.claim_next": "N"})
+    app = FrontdeskApp(Desk(settings, "alice", db=seeded), DEMO_KB)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, WorkstationScreen)
+        assert screen.held == {}
+        await pilot.press("N")
+        await settle(pilot, app)
+        assert len(screen.held) == 1

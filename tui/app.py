@@ -1,0 +1,136 @@
+"""The workstation app: wiring only (screens, styles, keymap, and the app-lifetime workers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.worker import get_current_worker
+
+from frontdesk.core.desk import Desk
+from frontdesk.kb.store import KnowledgeBase
+from frontdesk.tui.commands import FrontdeskCommands
+from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PresenceChanged
+from frontdesk.tui.screens.help import HelpScreen
+from frontdesk.tui.screens.workstation import WorkstationScreen
+
+
+class FrontdeskApp(App[None]):
+    """One operator's workstation over the shared queue."""
+
+    TITLE = "frontdesk"
+    CSS_PATH = [Path(__file__).parent / "styles" / "app.tcss"]
+    COMMANDS = App.COMMANDS | {FrontdeskCommands}
+    BINDINGS = [
+        Binding("q", "quit_app", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("tab", "focus_next", "Next pane", show=False, id="app.focus_next"),
+        Binding(
+            "shift+tab", "focus_previous", "Previous pane", show=False, id="app.focus_previous"
+        ),
+    ]
+
+    def __init__(self, desk: Desk, kb_root: Path | None = None) -> None:
+        super().__init__()
+        self.desk = desk
+        self.kb_root = kb_root
+        self.kb: KnowledgeBase | None = None
+        self.last_event = 0
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.desk.settings.keymap)
+        self.kb = KnowledgeBase(kb_root.resolve()) if (kb_root := self.kb_root) else None
+        self.push_screen(WorkstationScreen(self.desk, self.kb))
+        self.follow_changes()
+        if self.kb is not None:
+            self.load_knowledge()
+
+    @work(thread=True, exclusive=True, group="feed", exit_on_error=False)
+    def follow_changes(self) -> None:
+        """Post every new event to the screen; sleeps on the change waiter between them."""
+        from frontdesk.core.errors import FrontdeskError
+        from frontdesk.core.feed import ChangeWaiter
+
+        worker = get_current_worker()
+        waiter = ChangeWaiter(self.desk.db)
+        try:
+            self.last_event = self.desk.last_event_id()
+            while not worker.is_cancelled:
+                try:
+                    events = self.desk.events_after(self.last_event)
+                except FrontdeskError:
+                    waiter.wait(timeout=0.5)
+                    continue
+                if events:
+                    self.last_event = events[-1].id
+                    self.post_message_to_screen(ChangesArrived(events))
+                    continue
+                # A wake-up without events is a presence beat; a timeout lets presence
+                # expire on screen. Either way the screen re-reads who is where. Short
+                # waits keep the worker quick to stop when the app exits.
+                for _ in range(10):
+                    if worker.is_cancelled or waiter.wait(timeout=0.5):
+                        break
+                self.post_message_to_screen(PresenceChanged())
+        finally:
+            waiter.close()
+
+    def post_message_to_screen(self, message: Message) -> None:
+        self.call_from_thread(self._deliver, message)
+
+    def _deliver(self, message: Message) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, WorkstationScreen):
+                screen.post_message(message)
+
+    @work(thread=True, exclusive=True, group="kb-load", exit_on_error=False)
+    def load_knowledge(self) -> None:
+        assert self.kb is not None
+        result = self.kb.refresh(self.kb.article_paths())
+        self.post_message_to_screen(
+            KnowledgeReloaded(len(self.kb.articles), 0, [str(p) for p in self.kb.problems.values()])
+        )
+        del result
+        self.call_from_thread(self.watch_knowledge)
+
+    @work(exclusive=True, group="kb-watch", exit_on_error=False)
+    async def watch_knowledge(self) -> None:
+        from frontdesk.kb.watch import watch
+
+        assert self.kb is not None
+        kb = self.kb
+
+        def reloaded(result: object) -> None:
+            updated = getattr(result, "changed", 0)
+            self._deliver(
+                KnowledgeReloaded(len(kb.articles), updated, [str(p) for p in kb.problems.values()])
+            )
+
+        await watch(kb, reloaded)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.focused))
+
+    def action_quit_app(self) -> None:
+        screen = self.screen
+        held = getattr(screen, "held", {})
+        if held:
+            from frontdesk.tui.screens.confirm import ConfirmScreen
+
+            def answer(leave: bool | None) -> None:
+                if leave:
+                    self.exit()
+
+            count = len(held)
+            self.push_screen(
+                ConfirmScreen(
+                    f"You still hold {count} conversation(s). Quit anyway? Their claims lapse "
+                    "when the lease runs out. (y/n)"
+                ),
+                answer,
+            )
+            return
+        self.exit()

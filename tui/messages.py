@@ -1,0 +1,43 @@
+"""App-wide messages: facts the app's workers report to the screens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from frontdesk.core.events import EventRecord
+
+
+@dataclass
+class ChangesArrived(Message):
+    """Other sessions (or this one) changed the database; these are the new events."""
+
+    events: list[EventRecord]
+
+    def can_replace(self, message: Message) -> bool:
+        return False
+
+
+@dataclass
+class KnowledgeReloaded(Message):
+    """The knowledge base was (re)loaded: how many articles, and the files that are broken."""
+
+    articles: int
+    updated: int
+    problems: list[str]
+
+
+@dataclass
+class DatabaseState(Message):
+    """Whether the last database call worked; the header shows it."""
+
+    ok: bool
+    detail: str
+
+
+class PresenceChanged(Message):
+    """Something committed that was not an event (a presence beat), or time passed."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PresenceChanged)

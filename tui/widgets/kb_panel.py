@@ -1,0 +1,95 @@
+"""The knowledge pane: the best answers for the open conversation, refined as you type."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from frontdesk.core.text import terminal_safe
+from frontdesk.kb.search import Hit
+
+
+class KnowledgePanel(Vertical):
+    """Search box, ranked answers (1-9 insert them), and a preview for this channel."""
+
+    class QueryChanged(Message):
+        """The operator typed in the search box."""
+
+        def __init__(self, query: str) -> None:
+            super().__init__()
+            self.query = query
+
+    class AnswerChosen(Message):
+        """The operator picked an answer to insert."""
+
+        def __init__(self, hit: Hit) -> None:
+            super().__init__()
+            self.hit = hit
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.hits: list[Hit] = []
+        self.channel = "x"
+        self.values: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="search the knowledge base (/)", id="kb-query")
+        yield OptionList(id="kb-results")
+        yield Static(Content(""), id="kb-preview")
+        yield Static(Content(""), id="kb-status")
+
+    @property
+    def results(self) -> OptionList:
+        return self.query_one("#kb-results", OptionList)
+
+    def focus_search(self) -> None:
+        self.query_one("#kb-query", Input).focus()
+
+    def set_context(self, channel: str, values: dict[str, str]) -> None:
+        self.channel = channel
+        self.values = values
+
+    def show_hits(self, hits: list[Hit]) -> None:
+        """Show ranked answers (attributes down from the screen)."""
+        self.hits = hits
+        results = self.results
+        results.clear_options()
+        for number, hit in enumerate(hits[:9], start=1):
+            title = terminal_safe(hit.article.title, keep_newlines=False)
+            results.add_option(Option(Content(f"{number} {title}"), id=str(number)))
+        if hits:
+            results.highlighted = 0
+        self._preview(0)
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#kb-status", Static).update(Content(text))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.QueryChanged(event.value))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._preview(event.option_index)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.choose(event.option_index + 1)
+
+    def choose(self, number: int) -> None:
+        """Insert the n-th answer (1-based)."""
+        if 1 <= number <= len(self.hits):
+            self.post_message(self.AnswerChosen(self.hits[number - 1]))
+
+    def _preview(self, index: int) -> None:
+        preview = self.query_one("#kb-preview", Static)
+        if not self.hits or index >= len(self.hits):
+            preview.update(Content("no answer matches" if self.hits == [] else ""))
+            return
+        article = self.hits[index].article
+        text = article.render(self.channel, self.values)
+        preview.update(Content(terminal_safe(text)))

@@ -1,0 +1,82 @@
+"""The thread pane: the open conversation, oldest message first, customer text kept inert."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from frontdesk.core.clock import as_utc
+from frontdesk.core.conversations import Thread
+from frontdesk.core.text import terminal_safe
+
+
+def safe(text: str, *, one_line: bool = False) -> Content:
+    """Untrusted text as Content: never parsed as markup, control characters made visible."""
+    return Content(terminal_safe(text, keep_newlines=not one_line))
+
+
+class ThreadView(VerticalScroll, can_focus=True):
+    """Header with who the customer is and their history, then every message."""
+
+    BINDINGS = [("j", "scroll_down", "Down"), ("k", "scroll_up", "Up")]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.thread: Thread | None = None
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(
+            Content("Select a conversation (j/k, enter) or press n for the next one."),
+            id="thread-empty",
+            classes="thread-hint",
+        )
+
+    def set_presence(self, others: list[tuple[str, str]]) -> None:
+        """Show who else is here: viewing, or typing a reply."""
+        line = " · ".join(f"{name} is {state}" for name, state in others)
+        for widget in self.query(".thread-presence"):
+            if isinstance(widget, Static):
+                widget.update(Content(terminal_safe(line, keep_newlines=False)))
+
+    async def show(self, thread: Thread) -> None:
+        """Replace what is shown with `thread` (attributes down from the screen)."""
+        self.thread = thread
+        conv, cust = thread.conversation, thread.customer
+        first = thread.first_contact_at.date().isoformat() if thread.first_contact_at else "-"
+        replies = [m for m in thread.messages if m.direction == "outbound"]
+        last_reply = as_utc(replies[-1].created_at).strftime("%Y-%m-%d %H:%M") if replies else "-"
+        title = Content.assemble(
+            (terminal_safe(cust.display_name or cust.handle, keep_newlines=False), "bold"),
+            "  ",
+            terminal_safe(cust.handle, keep_newlines=False),
+            f"  {conv.channel} {conv.visibility}  #{conv.id}  {conv.status}",
+        )
+        tags = ", ".join(cust.tags + conv.tags)
+        history = Content(
+            f"first contact {first} · {thread.earlier_conversations} earlier conversation(s)"
+            f" · last reply {last_reply}"
+            + (f" · tags {terminal_safe(tags, keep_newlines=False)}" if tags else "")
+            + (f" · held by {conv.claimed_by}" if conv.claimed_by else "")
+        )
+        widgets: list[Static] = [
+            Static(title, classes="thread-title"),
+            Static(history, classes="thread-history"),
+        ]
+        for message in thread.messages:
+            stamp = as_utc(message.created_at).strftime("%Y-%m-%d %H:%M")
+            author = terminal_safe(message.author, keep_newlines=False)
+            label = {
+                "inbound": author,
+                "outbound": f"{author} (reply)",
+                "note": f"{author} (internal note)",
+            }[message.direction]
+            widgets.append(
+                Static(Content(f"{label} · {stamp}"), classes=f"message-meta {message.direction}")
+            )
+            widgets.append(Static(safe(message.body), classes=f"message {message.direction}"))
+        widgets.insert(2, Static(Content(""), classes="thread-presence"))
+        with self.app.batch_update():
+            await self.remove_children()
+            await self.mount_all(widgets)
+        self.scroll_end(animate=False)
