@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -112,6 +112,11 @@ class WorkstationScreen(Screen[None]):
         lease = self.desk.settings.claims.lease_seconds
         self.set_interval(max(lease / 3, 5), self.renew_claims)
         self.set_interval(10, self.beat_presence)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # At 80 columns three panes are unreadable: the knowledge pane steps aside, and
+        # takes the queue's place while the operator searches (escape gives it back).
+        self.set_class(event.size.width < 120, "-narrow")
 
     # -- workers ---------------------------------------------------------------------
 
@@ -385,12 +390,14 @@ class WorkstationScreen(Screen[None]):
         self.composer.submit()
 
     def action_search(self) -> None:
+        self.add_class("-kb-open")
         self.knowledge.focus_search()
 
     def action_insert_answer(self, number: int) -> None:
         self.knowledge.choose(number)
 
     def action_leave(self) -> None:
+        self.remove_class("-kb-open")
         self.queue.focus()
 
     def action_cycle_filter(self) -> None:
