@@ -97,6 +97,7 @@ async def test_reply_is_queued_and_stale_reply_keeps_the_draft(seeded: Database)
         screen = app.screen
         assert isinstance(screen, WorkstationScreen) and screen.thread is not None
         conversation_id = screen.thread.conversation.id
+        assert conversation_id is not None
         await pilot.press("r")
         await pilot.pause()
         screen.composer.area.insert("Hello from alice")
