@@ -158,14 +158,17 @@ class InvertedIndex:
         df = len(self.postings.get(term, ()))
         return math.log(1.0 + (len(self.docs) + 1) / (df + 0.5))
 
-    def expand(self, word: str) -> tuple[tuple[str, float], ...]:
+    def expand(self, word: str, *, partial: bool = False) -> tuple[tuple[str, float], ...]:
         """Vocabulary stems a query word may mean, with a similarity in (0, 1].
 
         The word's own stem scores 1; stems it begins (the operator is still typing) 0.9;
-        close misspellings by edit ratio. Cached until the vocabulary changes, since the
-        same words come back with every keystroke.
+        close misspellings by edit ratio. A `partial` word (the one still being typed) is
+        matched by prefix only, unless nothing starts with it: every keystroke changes it,
+        so its typo search would never be reused. Cached until the vocabulary changes, since
+        the same words come back with every keystroke.
         """
-        cached = self._expansions.get(word)
+        cache_key = f"{word}\x00" if partial else word
+        cached = self._expansions.get(cache_key)
         if cached is not None:
             return cached
         found: dict[str, float] = {}
@@ -178,7 +181,7 @@ class InvertedIndex:
                 if not term.startswith(word):
                     break
                 found.setdefault(term, 0.9)
-        if len(root) >= 4:
+        if len(root) >= 4 and not (partial and found):
             # An edit ratio of 78 or more needs lengths within about a fifth of each other.
             spread = max(1, len(root) // 4)
             candidates: list[str] = []
@@ -191,5 +194,5 @@ class InvertedIndex:
         result = tuple(sorted(found.items(), key=lambda kv: -kv[1]))
         if len(self._expansions) > 20_000:
             self._expansions.clear()
-        self._expansions[word] = result
+        self._expansions[cache_key] = result
         return result

@@ -53,7 +53,8 @@ def search(
         keys = [k for k in index.docs if allowed is None or allowed[index.slot_of[k]]]
         ranked = sorted(keys, key=lambda k: index.docs[k].title)[:limit]
         return [_hit(index, k, 100.0, pattern) for k in ranked]
-    scores = _coarse_scores(index, query)
+    partial = query.fuzzy[-1] if raw[-1:].isalnum() else None
+    scores = _coarse_scores(index, query, partial)
     if allowed is not None:
         scores[~allowed] = 0.0
     matched = int(np.count_nonzero(scores))
@@ -103,14 +104,14 @@ def _passes(doc: Document, query: Query, channel: str | None) -> bool:
     return all(doc.title.endswith(s) or ident.endswith(s) for s in query.suffix)
 
 
-def _coarse_scores(index: InvertedIndex, query: Query) -> Scores:
+def _coarse_scores(index: InvertedIndex, query: Query, partial: str | None) -> Scores:
     """Per slot: the sum over query words of the best (similarity x idf x field weight)
     among the stems each word may mean."""
     ceiling = MAX_DF_SHARE * len(index.docs)
     scores = np.zeros(index.size)
     for word in dict.fromkeys(query.fuzzy):
         best = np.zeros(index.size)
-        for term, similarity in index.expand(word):
+        for term, similarity in index.expand(word, partial=word == partial):
             slots, weights = index.arrays(term)
             if len(slots) > ceiling and len(index.docs) > 20:
                 continue
