@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from frontdesk.core import events
 from frontdesk.core.clock import as_utc
+from frontdesk.core.db import DriverStatement
 from frontdesk.core.errors import ClaimConflict, NotFound, StaleVersion
 from frontdesk.core.models import VerbatimText
 
@@ -66,7 +67,7 @@ def _stmt(sql: str, **extra: Any) -> Any:
 # on ix_conversation_holder (claimed_by IS NULL) and ix_conversation_status_due (status IN)
 # and then sorts every workable row, about 10 ms per claim at 20,000 conversations instead
 # of 0.02 ms (bench/claim.py). The rows chosen are the same; only the index walked differs.
-_CLAIM_NEXT_SQLITE = _stmt(
+_CLAIM_NEXT_SQLITE = DriverStatement(
     f"UPDATE conversation SET {_TAKE} WHERE id = ("
     f" SELECT id FROM ("
     f"  SELECT * FROM (SELECT {_COLS} FROM conversation INDEXED BY ix_conversation_ready"
@@ -75,11 +76,11 @@ _CLAIM_NEXT_SQLITE = _stmt(
     f"  SELECT * FROM (SELECT {_COLS} FROM conversation INDEXED BY ix_conversation_lease"
     f"   WHERE {_LAPSED} ORDER BY {URGENCY} LIMIT 1)"
     f" ) ORDER BY {URGENCY} LIMIT 1"
-    f") {_RETURNING}"
+    f") RETURNING id, claim_token"
 )
 # SKIP LOCKED lets each competing operator lock a different candidate; the outer UPDATE
 # re-asserts the predicate because a row may have been claimed between snapshot and lock.
-_CLAIM_NEXT_PG = _stmt(
+_CLAIM_NEXT_PG = DriverStatement(
     f"WITH ready AS (SELECT {_COLS} FROM conversation WHERE {_READY}"
     f"   ORDER BY {URGENCY} LIMIT 1 FOR UPDATE SKIP LOCKED),"
     f" lapsed AS (SELECT {_COLS} FROM conversation WHERE {_LAPSED}"
@@ -88,7 +89,7 @@ _CLAIM_NEXT_PG = _stmt(
     f"   ORDER BY {URGENCY} LIMIT 1)"
     f" UPDATE conversation SET {_TAKE} FROM pick WHERE conversation.id = pick.id"
     f" AND (claimed_by IS NULL OR claim_expires_at <= :now) AND status IN ('new', 'open')"
-    f" RETURNING conversation.id, claim_token, claim_expires_at"
+    f" RETURNING conversation.id, claim_token"
 )
 # A conversation is free to claim when nobody holds it, its lease lapsed, or the caller
 # already holds it (then the claim is a renewal and keeps its token).
@@ -152,10 +153,11 @@ def claim_next(session: Session, *, operator: str, now: datetime, lease: timedel
     """Claim the most urgent workable conversation, or return None when there is none."""
     conn = session.connection()
     stmt = _CLAIM_NEXT_PG if conn.dialect.name == "postgresql" else _CLAIM_NEXT_SQLITE
-    row = conn.execute(stmt, {"operator": operator, "now": now, "expires": now + lease}).first()
+    expires = now + lease
+    row = stmt.run(conn, {"operator": operator, "now": now, "expires": expires}).first()
     if row is None:
         return None
-    claim = Claim(row.id, operator, row.claim_token, as_utc(row.claim_expires_at))
+    claim = Claim(row.id, operator, row.claim_token, as_utc(expires))
     _record(session, claim, now, "claim.taken", {"next": True})
     return claim
 

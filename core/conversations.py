@@ -161,26 +161,8 @@ def reply(
             f"{exc.message}: {_what_changed(session, conversation_id, seen_version)}; "
             "your draft is kept"
         ) from exc
-    message = Message(
-        conversation_id=conversation_id,
-        channel=row.channel,
-        direction="outbound",
-        author=operator,
-        body=body,
-        created_at=now,
-        recorded_at=now,
-    )
-    session.add(message)
-    session.flush()
-    events.append(
-        session,
-        at=now,
-        actor=operator,
-        kind="reply.queued",
-        conversation_id=conversation_id,
-        payload={"message_id": message.id, "version": row.version},
-    )
-    return message
+    return _record(session, conversation_id, row.channel, "outbound", operator, body, now,
+                   "reply.queued", {"version": row.version})  # fmt: skip
 
 
 def _what_changed(session: Session, conversation_id: int, seen_version: int) -> str:
@@ -224,10 +206,26 @@ def add_note(
     conv = session.get(Conversation, conversation_id)
     if conv is None:
         raise NotFound(f"conversation {conversation_id} does not exist")
+    return _record(session, conversation_id, conv.channel, "note", operator, body, now,
+                   "note.added", {})  # fmt: skip
+
+
+def _record(
+    session: Session,
+    conversation_id: int,
+    channel: str,
+    direction: str,
+    operator: str,
+    body: str,
+    now: datetime,
+    kind: str,
+    payload: dict[str, Any],
+) -> Message:
+    """Store an operator's message and its event in the caller's transaction."""
     message = Message(
         conversation_id=conversation_id,
-        channel=conv.channel,
-        direction="note",
+        channel=channel,
+        direction=direction,
         author=operator,
         body=body,
         created_at=now,
@@ -239,8 +237,8 @@ def add_note(
         session,
         at=now,
         actor=operator,
-        kind="note.added",
+        kind=kind,
         conversation_id=conversation_id,
-        payload={"message_id": message.id},
+        payload={"message_id": message.id, **payload},
     )
     return message

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,41 @@ BUSY_TIMEOUT_MS = 5000
 # BEGIN IMMEDIATE ourselves hands the lock over within about a millisecond.
 BUSY_SLICE_MS = 10
 _WRITE = "frontdesk_write"
+
+
+class DriverStatement:
+    """SQL for the hot paths, run straight through the driver.
+
+    SQLAlchemy's per-execution work (cache lookup, bind and result processing) was most of
+    the time a claim held SQLite's write lock (bench/README.md). Written once with `:name`
+    parameters; the PostgreSQL form uses psycopg's `%(name)s`. Datetimes are passed as
+    SQLite stores them through SQLAlchemy (UTC text), so both paths read the same values.
+    """
+
+    def __init__(self, sql: str) -> None:
+        self.sqlite = sql
+        self.postgresql = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+
+    def run(self, conn: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
+        """Execute once for a dict of parameters, or once per dict of a list (executemany)."""
+        if conn.dialect.name != "sqlite":
+            return conn.exec_driver_sql(self.postgresql, params)
+        if isinstance(params, dict):
+            return conn.exec_driver_sql(self.sqlite, _sqlite_params(params))
+        return conn.exec_driver_sql(self.sqlite, [_sqlite_params(p) for p in params])
+
+
+def _sqlite_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: sqlite_value(v) for k, v in params.items()}
+
+
+def sqlite_value(value: Any) -> Any:
+    """A parameter as SQLAlchemy's SQLite dialect would store it."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 class Database:

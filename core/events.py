@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, bindparam, text
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, bindparam, text
 from sqlalchemy.orm import Session
 
 from frontdesk.core.clock import as_utc
+from frontdesk.core.db import DriverStatement
 
 NOTIFY_CHANNEL = "frontdesk_events"
 # Any constant works; it only has to be the same in every frontdesk process.
 _EVENT_LOCK_KEY = 0x66_64_65_76  # "fdev"
 
-_INSERT = text(
+# Every change writes here, so these run through the driver (see DriverStatement).
+_INSERT = DriverStatement(
     "INSERT INTO event (at, actor, kind, conversation_id, payload) "
     "VALUES (:at, :actor, :kind, :conversation_id, :payload)"
-).bindparams(
-    bindparam("at", type_=DateTime(timezone=True)),
-    bindparam("actor", type_=String),
-    bindparam("kind", type_=String),
-    bindparam("conversation_id", type_=Integer),
-    bindparam("payload", type_=JSON),
 )
-_PG_SERIALISE = text("SELECT pg_advisory_xact_lock(:key)").bindparams(
-    bindparam("key", type_=BigInteger)
-)
-_PG_NOTIFY = text(f"NOTIFY {NOTIFY_CHANNEL}")
+_PG_SERIALISE = f"SELECT pg_advisory_xact_lock({_EVENT_LOCK_KEY})"
+_PG_NOTIFY = f"NOTIFY {NOTIFY_CHANNEL}"
 _AFTER = (
     text(
         "SELECT id, at, actor, kind, conversation_id, payload FROM event "
@@ -88,17 +83,16 @@ def append_many(
         # commit ids 8 and 7 in that order and a reader that has seen 8 would skip 7 for
         # ever. Serialising event writers until commit makes ids visible in commit order,
         # which is what lets the feed be a plain "id > N". SQLite has one writer anyway.
-        conn.execute(_PG_SERIALISE, {"key": _EVENT_LOCK_KEY})
-    conn.execute(
-        _INSERT,
-        [
-            {"at": at, "actor": actor, "kind": kind, "conversation_id": cid, "payload": payload}
-            for at, actor, kind, cid, payload in rows
-        ],
-    )
+        conn.exec_driver_sql(_PG_SERIALISE)
+    params = [
+        {"at": at, "actor": actor, "kind": kind, "conversation_id": cid,
+         "payload": json.dumps(payload)}
+        for at, actor, kind, cid, payload in rows
+    ]  # fmt: skip
+    _INSERT.run(conn, params[0] if len(params) == 1 else params)
     if conn.dialect.name == "postgresql":
         # A wake-up only, delivered at commit; the table stays the source of truth.
-        conn.execute(_PG_NOTIFY)
+        conn.exec_driver_sql(_PG_NOTIFY)
 
 
 def after(session: Session, after_id: int, *, limit: int = 1000) -> list[EventRecord]:
