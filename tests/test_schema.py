@@ -201,6 +201,7 @@ def test_read_transaction_does_not_take_the_write_lock(sqlite_db: Database) -> N
 BUSY_CHILD = """
 import sys
 from frontdesk.core.errors import DatabaseBusy
+from frontdesk.core.db import Database
 db = Database(sys.argv[1], busy_timeout_ms=100)
 try:
     with db.write():
