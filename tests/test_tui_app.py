@@ -186,3 +186,22 @@ async def test_keymap_override_from_config(seeded: Database) -> None:
         await pilot.press("N")
         await settle(pilot, app)
         assert len(screen.held) == 1
+
+
+async def test_filter_cycles_to_mine_and_by_channel(seeded: Database) -> None:
+    app = FrontdeskApp(desk_for(seeded, "alice"), DEMO_KB)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        queue = app.screen.query_one(QueueList)
+        await pilot.press("f")  # mine
+        await settle(pilot, app)
+        assert queue.total == 1 and queue.rows[0].holder == "alice"
+        for _ in range(3):  # unclaimed, breaching, x
+            await pilot.press("f")
+        await settle(pilot, app)
+        assert queue.total == 30 and all(r.channel == "x" for r in queue.rows.values())
+        await pilot.press("f")  # facebook: none in this queue
+        await settle(pilot, app)
+        assert queue.total == 0

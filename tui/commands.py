@@ -20,7 +20,11 @@ class FrontdeskCommands(Provider):
             ("queue: claim next", "claim the most urgent conversation", run("claim_next")),
             ("queue: claim selected", "claim the highlighted conversation", run("claim")),
             ("queue: release", "give the open conversation back", run("release")),
-            ("queue: cycle filter", "all, mine, unclaimed, breaching", run("cycle_filter")),
+            (
+                "queue: cycle filter",
+                "all, mine, unclaimed, breaching, by channel",
+                run("cycle_filter"),
+            ),
             ("thread: reply", "write a reply", run("compose_reply")),
             ("thread: note", "write an internal note", run("compose_note")),
             ("thread: resolve", "resolve and move to the next", run("resolve")),

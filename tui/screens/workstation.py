@@ -41,7 +41,7 @@ def ident(conv: Conversation) -> int:
     return conv.id
 
 
-FILTERS = ("all", "mine", "unclaimed", "breaching")
+FILTERS = ("all", "mine", "unclaimed", "breaching", "x", "facebook", "email")
 
 
 class WorkstationScreen(Screen[None]):
@@ -166,6 +166,8 @@ class WorkstationScreen(Screen[None]):
             return QueueFilter(unclaimed_at=now)
         if self.filter == "breaching":
             return QueueFilter(breaching_at=now)
+        if self.filter in ("x", "facebook", "email"):
+            return QueueFilter(channel=self.filter)
         return QueueFilter()
 
     def _row_view(self, row: Any) -> RowView:
