@@ -345,18 +345,9 @@ def core_sqlite_settings(path: Path) -> dict[str, Any]:
 
     db = Database(f"sqlite:///{path}")
     try:
-        with db.engine.connect() as conn:
-            pragma: dict[str, Any] = {}
-            for name in ("journal_mode", "synchronous", "busy_timeout"):
-                pragma[name] = conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+        return db.sqlite_settings()
     finally:
         db.dispose()
-    levels = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
-    return {
-        "journal_mode": pragma["journal_mode"],
-        "synchronous": levels.get(int(pragma["synchronous"]), pragma["synchronous"]),
-        "busy_timeout_ms": pragma["busy_timeout"],
-    }
 
 
 def fresh_copy(template: Path, path: Path) -> None:

@@ -270,23 +270,14 @@ def build_sqlite_template(path: Path, prefill: Prefill) -> dict[str, Any]:
 
 
 def core_sqlite_settings(path: Path) -> dict[str, Any]:
-    """The pragmas core's engine sets on its connections (the raw side sets the same)."""
+    """The pragmas core's engine sets on its connections, as SQLite reports them."""
     from frontdesk.core.db import Database
 
     db = Database(f"sqlite:///{path}")
     try:
-        with db.engine.connect() as conn:
-            pragma: dict[str, Any] = {}
-            for name in ("journal_mode", "synchronous", "busy_timeout"):
-                pragma[name] = conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+        return db.sqlite_settings()
     finally:
         db.dispose()
-    levels = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
-    return {
-        "journal_mode": pragma["journal_mode"],
-        "synchronous": levels.get(int(pragma["synchronous"]), pragma["synchronous"]),
-        "busy_timeout_ms": pragma["busy_timeout"],
-    }
 
 
 def copy_sqlite(template: Path, path: Path) -> None:

@@ -29,7 +29,7 @@ from frontdesk.core import events
 from frontdesk.core.clock import as_utc
 from frontdesk.core.db import DriverStatement
 from frontdesk.core.errors import ClaimConflict, NotFound, StaleVersion
-from frontdesk.core.models import VerbatimText
+from frontdesk.core.models import Conversation, VerbatimText
 
 # The one urgency order: earliest SLA due, then highest priority, then oldest, then id so
 # the order is total. The playbook issue refines *which* rows qualify, not this order.
@@ -147,6 +147,14 @@ class Claim:
     operator: str
     token: int
     expires_at: datetime
+
+
+def live_holder(conversation: Conversation, now: datetime) -> str | None:
+    """Who holds a live claim on `conversation` at `now` (a lapsed lease holds nothing)."""
+    expires = conversation.claim_expires_at
+    if conversation.claimed_by is None or expires is None or as_utc(expires) <= now:
+        return None
+    return conversation.claimed_by
 
 
 def claim_next(session: Session, *, operator: str, now: datetime, lease: timedelta) -> Claim | None:

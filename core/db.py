@@ -177,6 +177,20 @@ class Database:
             return DatabaseError(f"{where}: {first}; run `frontdesk doctor` for the fix")
         return DatabaseError(f"{where}: {first}")
 
+    def sqlite_settings(self) -> dict[str, Any]:
+        """The journal mode, synchronous level and busy timeout a connection runs with."""
+        levels = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+        with self.engine.connect() as conn:
+            read = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "synchronous", "busy_timeout")
+            }
+        return {
+            "journal_mode": read["journal_mode"],
+            "synchronous": levels.get(int(read["synchronous"] or 0), read["synchronous"]),
+            "busy_timeout_ms": read["busy_timeout"],
+        }
+
     def dispose(self) -> None:
         """Close every pooled connection (before a fork, or at exit)."""
         self.engine.dispose()

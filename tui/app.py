@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 from frontdesk.core.desk import Desk
-from frontdesk.kb.store import KnowledgeBase
+from frontdesk.kb.store import KnowledgeBase, Reload
 from frontdesk.tui.commands import FrontdeskCommands
 from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PresenceChanged
 from frontdesk.tui.screens.help import HelpScreen
@@ -89,11 +89,10 @@ class FrontdeskApp(App[None]):
     @work(thread=True, exclusive=True, group="kb-load", exit_on_error=False)
     def load_knowledge(self) -> None:
         assert self.kb is not None
-        result = self.kb.refresh(self.kb.article_paths())
+        self.kb.refresh(self.kb.article_paths())
         self.post_message_to_screen(
             KnowledgeReloaded(len(self.kb.articles), 0, [str(p) for p in self.kb.problems.values()])
         )
-        del result
         self.call_from_thread(self.watch_knowledge)
 
     @work(exclusive=True, group="kb-watch", exit_on_error=False)
@@ -103,11 +102,9 @@ class FrontdeskApp(App[None]):
         assert self.kb is not None
         kb = self.kb
 
-        def reloaded(result: object) -> None:
-            updated = getattr(result, "changed", 0)
-            self._deliver(
-                KnowledgeReloaded(len(kb.articles), updated, [str(p) for p in kb.problems.values()])
-            )
+        def reloaded(result: Reload) -> None:
+            problems = [str(p) for p in kb.problems.values()]
+            self._deliver(KnowledgeReloaded(len(kb.articles), result.changed, problems))
 
         await watch(kb, reloaded)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from frontdesk.core.claims import live_holder
 from frontdesk.core.clock import utcnow
 from frontdesk.core.conversations import conversation_json, message_json
 from frontdesk.core.queue import QueueFilter
@@ -74,24 +75,13 @@ def queue(args: argparse.Namespace) -> int:
                 r.conversation.channel,
                 r.conversation.status,
                 r.handle or r.name,
-                holder(r.conversation.claimed_by, r.conversation.claim_expires_at, now),
+                live_holder(r.conversation, now) or "-",
                 r.conversation.preview,
             ]
             for r in rows
         ],
     )
     return 0
-
-
-def holder(login: str | None, expires: object, now: object) -> str:
-    """The holder's name, or "-" when nobody holds a live claim."""
-    from datetime import datetime
-
-    from frontdesk.core.clock import as_utc
-
-    if login is None or not isinstance(expires, datetime) or not isinstance(now, datetime):
-        return "-"
-    return login if as_utc(expires) > now else "-"
 
 
 def show(args: argparse.Namespace) -> int:
@@ -105,7 +95,7 @@ def show(args: argparse.Namespace) -> int:
     line(
         f"#{conv.id} {conv.channel} {conv.visibility} {conv.status}  version {conv.version}  "
         f"due {countdown(conv.sla_due_at, now)}  "
-        f"held by {holder(conv.claimed_by, conv.claim_expires_at, now)}"
+        f"held by {live_holder(conv, now) or '-'}"
     )
     first = thread.first_contact_at.date().isoformat() if thread.first_contact_at else "-"
     line(

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, TextArea
 
-from frontdesk.core.claims import Claim
+from frontdesk.core.claims import Claim, live_holder
 from frontdesk.core.conversations import Thread
 from frontdesk.core.desk import Desk
 from frontdesk.core.errors import ClaimConflict, DatabaseError, FrontdeskError, StaleVersion
@@ -173,11 +173,7 @@ class WorkstationScreen(Screen[None]):
     def _row_view(self, row: Any) -> RowView:
         conv = row.conversation
         now = self.desk.clock()
-        live = (
-            conv.claimed_by
-            if conv.claim_expires_at and conv.claim_expires_at.replace(tzinfo=now.tzinfo) > now
-            else None
-        )
+        live = live_holder(conv, now)
         return RowView(
             conv.id,
             conv.sla_due_at,
@@ -259,22 +255,24 @@ class WorkstationScreen(Screen[None]):
 
     def on_changes_arrived(self, message: ChangesArrived) -> None:
         self.reload_queue()
-        open_id = self.thread.conversation.id if self.thread else None
-        for event in message.events:
-            if event.conversation_id == open_id and event.actor != self.desk.login:
-                self.load_thread(event.conversation_id)
-            if (
-                event.kind in ("claim.taken", "claim.reassigned")
-                and event.actor != self.desk.login
-                and open_id == event.conversation_id
-                and self.thread
-                and self.thread.conversation.claimed_by == self.desk.login
-            ):
-                self.notify(
-                    f"your claim on #{open_id} was taken by {event.actor}",
-                    severity="warning",
-                    markup=False,
-                )
+        if self.thread is None:
+            return
+        open_id = ident(self.thread.conversation)
+        mine = self.thread.conversation.claimed_by == self.desk.login
+        others = [
+            e for e in message.events
+            if e.conversation_id == open_id and e.actor != self.desk.login
+        ]  # fmt: skip
+        if not others:
+            return
+        self.load_thread(open_id)
+        taker = next(
+            (e.actor for e in others if e.kind in ("claim.taken", "claim.reassigned")), None
+        )
+        if mine and taker is not None:
+            self.notify(
+                f"your claim on #{open_id} was taken by {taker}", severity="warning", markup=False
+            )
 
     def on_presence_changed(self, message: PresenceChanged) -> None:
         self.load_presence()

@@ -157,11 +157,9 @@ class QueueList(ScrollView, can_focus=True):
             return Strip(
                 [Segment(" …".ljust(width), self.get_component_rich_style("queue-list--dim"))]
             )
-        return self._strip(
-            row, index == self.cursor and self.has_focus, index == self.cursor, width
-        )
+        return self._strip(row, index == self.cursor, width)
 
-    def _strip(self, row: RowView, focused: bool, current: bool, width: int) -> Strip:
+    def _strip(self, row: RowView, current: bool, width: int) -> Strip:
         now = utcnow()
         base = self.rich_style
         if current:
