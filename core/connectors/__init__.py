@@ -1,0 +1,1 @@
+"""Channel connectors: one abstract contract, adapters for X, Facebook, email and JSON feeds."""
