@@ -308,6 +308,19 @@ def demo_messages(conversations: int, *, now: datetime, seed: int = 7) -> list[d
     return sorted(feed.out, key=lambda m: datetime.fromisoformat(m["created_at"]))
 
 
+def arriving(rng: random.Random, *, now: datetime) -> list[dict[str, Any]]:
+    """One new conversation's opening message, sent just now (the live simulator's unit)."""
+    # A random sequence start keeps X ids apart for arrivals within the same second.
+    feed = _Feed(rng, as_utc(now), seq=rng.randrange(1 << 21))
+    channel, visibility, _ = rng.choices(_MIX, [w for *_, w in _MIX])[0]
+    person = feed.person(channel)
+    key = _pick(rng, [k for k, t in corpus.TOPICS.items() if t.weight])
+    stamp = feed.now.replace(microsecond=0)
+    slots = feed.slots(person)
+    feed.emit(person, visibility, feed.texts(person, visibility, key, slots, 1), [stamp])
+    return feed.out
+
+
 def settle_history(session: Session, *, now: datetime, older_than: timedelta) -> int:
     """Resolve demo conversations that went quiet long ago, as the team would have.
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import Boolean, and_, case, func, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from frontdesk.core.models import OPEN_STATUSES, STATUSES, Conversation, Customer
@@ -21,6 +23,8 @@ class QueueFilter:
     unclaimed_at: datetime | None = None
     channel: str | None = None
     breaching_at: datetime | None = None
+    team: str | None = None
+    tag: str | None = None
     limit: int = 50
     offset: int = 0
 
@@ -52,7 +56,35 @@ def _filtered(query: Any, flt: QueueFilter) -> Any:
         query = query.where(Conversation.channel == flt.channel)
     if flt.breaching_at is not None:
         query = query.where(col(Conversation.sla_due_at) < flt.breaching_at)
+    if flt.team is not None:
+        query = query.where(Conversation.team == flt.team)
+    if flt.tag is not None:
+        query = query.where(JsonListHas(Conversation.tags, flt.tag))
     return query
+
+
+class JsonListHas(FunctionElement[bool]):
+    """`JsonListHas(column, value)`: true when a JSON array column holds the string value.
+
+    Tags are a JSON array on both backends, and each backend has its own way to look
+    inside one, so the condition compiles per dialect.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+    name = "json_list_has"
+
+
+@compiles(JsonListHas, "sqlite")
+def _JsonListHas_sqlite(element: JsonListHas, compiler: Any, **kw: Any) -> str:
+    column, value = (compiler.process(c, **kw) for c in element.clauses)
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {value})"
+
+
+@compiles(JsonListHas, "postgresql")
+def _JsonListHas_pg(element: JsonListHas, compiler: Any, **kw: Any) -> str:
+    column, value = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST({column} AS jsonb) ? {value})"
 
 
 def count_queue(session: Session, flt: QueueFilter) -> int:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,57 +14,12 @@ from frontdesk.tui.app import FrontdeskApp
 from frontdesk.tui.screens.workstation import WorkstationScreen
 from frontdesk.tui.widgets.queue_list import QueueList
 from frontdesk.tui.widgets.thread_view import ThreadView
-
-DEMO_KB = Path(__file__).resolve().parent.parent / "kb" / "demo"
-HOSTILE = (
-    "[@click=app.quit]x[/] [link=https://evil.example]y[/link] [/] [b "
-    "\x1b]52;c;aGk=\x07 \x9b2J \u202eevil"
-)
-
-
-def message(n: int, text: str, minutes_ago: int, author: str = "u") -> str:
-    return json.dumps(
-        {
-            "channel": "x",
-            "external_id": f"m{n}",
-            "text": text,
-            "created_at": (utcnow() - timedelta(minutes=minutes_ago)).isoformat(),
-            "author": {"id": f"{author}{n}", "handle": f"@{author}{n}", "name": f"Name {n}"},
-        }
-    )
-
-
-def desk_for(db: Database, login: str) -> Desk:
-    return Desk(Settings(), login, db=db)
-
-
-LIFETIME_WORKERS = {"feed", "kb-watch"}  # run until the app exits
-
-
-async def settle(pilot, app: FrontdeskApp) -> None:
-    """Wait until every worker started by a key or a message has finished."""
-    for _ in range(3):
-        await pilot.pause()
-        pending = [w for w in app.workers if w.group not in LIFETIME_WORKERS and not w.is_finished]
-        if pending:  # an empty list would mean "every worker", the endless ones included
-            await app.workers.wait_for_complete(pending)
-    await pilot.pause()
-
-
-def screen_text(app: FrontdeskApp) -> str:
-    lines = []
-    for strip in app.screen._compositor.render_strips():
-        lines.append("".join(segment.text for segment in strip))
-    return "\n".join(lines)
+from tests.tui_support import DEMO_KB, desk_for, screen_text, seed_queue, settle
 
 
 @pytest.fixture
 def seeded(db: Database) -> Database:
-    lines = [message(i, f"where is my order number {i}", 100 - i) for i in range(1, 30)]
-    lines.append(message(99, HOSTILE, 5, author="evil"))
-    report = desk_for(db, "ingest").ingest(lines)
-    assert report.accepted == 30
-    return db
+    return seed_queue(db)
 
 
 async def test_queue_shows_most_urgent_first_and_claims_next(seeded: Database) -> None:

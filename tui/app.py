@@ -109,7 +109,8 @@ class FrontdeskApp(App[None]):
         await watch(kb, reloaded)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.focused))
+        where = type(self.focused).__name__ if self.focused else "workstation"
+        self.push_screen(HelpScreen(where, dict(self.active_bindings)))
 
     def action_quit_app(self) -> None:
         screen = self.screen

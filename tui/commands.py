@@ -21,10 +21,11 @@ class FrontdeskCommands(Provider):
             ("queue: claim selected", "claim the highlighted conversation", run("claim")),
             ("queue: release", "give the open conversation back", run("release")),
             (
-                "queue: cycle filter",
+                "queue: cycle view",
                 "all, mine, unclaimed, breaching, by channel",
                 run("cycle_filter"),
             ),
+            ("queue: filter", "by view, team:NAME and tag:NAME", run("edit_filter")),
             ("thread: reply", "write a reply", run("compose_reply")),
             ("thread: note", "write an internal note", run("compose_note")),
             ("thread: resolve", "resolve and move to the next", run("resolve")),

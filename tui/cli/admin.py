@@ -119,9 +119,16 @@ def demo(args: argparse.Namespace) -> int:
     )
     line(f"use it with: export FRONTDESK_CONFIG={config}")
     if not args.no_ui:
+        from frontdesk.core.simulator import Simulator
         from frontdesk.tui.cli.run import launch
 
-        return launch(Desk(settings, me, db=db), kb_dir)
+        simulator = Simulator(Desk(settings, "demo-feed", db=db), interval=args.arrivals)
+        if args.live:
+            simulator.start()
+        try:
+            return launch(Desk(settings, me, db=db), kb_dir)
+        finally:
+            simulator.stop()
     rows = desk.queue(QueueFilter(limit=15))
     now = utcnow()
     from frontdesk.tui.cli.output import countdown, table

@@ -13,6 +13,17 @@ from frontdesk.core import __version__
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _interval(text: str) -> tuple[float, float]:
+    low, sep, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high if sep else low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not MIN-MAX seconds, e.g. 3-10") from None
+    if not 0 < bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 < MIN <= MAX")
+    return bounds
+
+
 def _id(value: str) -> int:
     try:
         number = int(value)
@@ -53,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", help="where to create it (default: a new temporary folder)")
     p.add_argument("--conversations", type=int, default=300, help="how many (default 300)")
     p.add_argument("--no-ui", action="store_true", help="print the queue instead of opening")
+    p.add_argument(
+        "--no-live",
+        dest="live",
+        action="store_false",
+        help="no new messages while the workstation is open",
+    )
+    p.add_argument(
+        "--arrivals",
+        type=_interval,
+        default=(3.0, 10.0),
+        metavar="MIN-MAX",
+        help="seconds between live arrivals (default 3-10)",
+    )
     p = command("ingest", work.ingest, "read JSON Lines of inbound messages (FILE or -)")
     p.add_argument("file", nargs="?", default="-")
     p.add_argument("--json", action="store_true")
@@ -61,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mine", action="store_true", help="only conversations you hold")
     p.add_argument("--unclaimed", action="store_true", help="only conversations nobody holds")
     p.add_argument("--channel", choices=["x", "facebook", "email"])
+    p.add_argument("--team", help="only conversations routed to this team")
+    p.add_argument("--tag", help="only conversations carrying this tag")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p = command("show", work.show, "a conversation with its messages")

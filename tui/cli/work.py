@@ -50,6 +50,8 @@ def queue(args: argparse.Namespace) -> int:
         mine_of=desk.login if args.mine else None,
         unclaimed_at=now if args.unclaimed else None,
         channel=args.channel,
+        team=args.team,
+        tag=args.tag,
         limit=args.limit,
     )
     try:

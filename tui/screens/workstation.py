@@ -15,6 +15,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, TextArea
 
@@ -23,9 +24,10 @@ from frontdesk.core.conversations import Thread
 from frontdesk.core.desk import Desk
 from frontdesk.core.errors import ClaimConflict, DatabaseError, FrontdeskError, StaleVersion
 from frontdesk.core.models import Conversation
-from frontdesk.core.queue import QueueFilter
+from frontdesk.core.text import terminal_safe
 from frontdesk.kb.store import KnowledgeBase
 from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PresenceChanged
+from frontdesk.tui.screens.filter import FilterScreen, QueueView
 from frontdesk.tui.widgets.composer import Composer
 from frontdesk.tui.widgets.kb_panel import KnowledgePanel
 from frontdesk.tui.widgets.queue_list import QueueList, RowView
@@ -41,9 +43,6 @@ def ident(conv: Conversation) -> int:
     return conv.id
 
 
-FILTERS = ("all", "mine", "unclaimed", "breaching", "x", "facebook", "email")
-
-
 class WorkstationScreen(Screen[None]):
     """Queue on the left, thread and composer in the middle, knowledge on the right."""
 
@@ -54,9 +53,11 @@ class WorkstationScreen(Screen[None]):
         Binding("r", "compose_reply", "Reply", id="thread.reply"),
         Binding("i", "compose_note", "Note", id="thread.note"),
         Binding("x", "resolve", "Resolve", id="thread.resolve"),
-        Binding("ctrl+s", "send", "Send", id="composer.send", priority=True),
+        # ctrl+enter reaches the app only where the terminal reports it (kitty protocol).
+        Binding("ctrl+s,ctrl+enter", "send", "Send", id="composer.send", priority=True),
         Binding("slash", "search", "Search KB", id="kb.search"),
-        Binding("f", "cycle_filter", "Filter", id="queue.filter"),
+        Binding("f", "cycle_filter", "View", id="queue.filter"),
+        Binding("F", "edit_filter", "Filter", id="queue.filter_prompt"),
         Binding("escape", "leave", "Back", show=False, id="app.leave"),
         *[
             Binding(str(n), f"insert_answer({n})", f"Insert {n}", show=False, id=f"kb.insert_{n}")
@@ -69,7 +70,7 @@ class WorkstationScreen(Screen[None]):
         self.desk = desk
         self.kb = kb
         self.thread: Thread | None = None
-        self.filter = "all"
+        self.view = QueueView()
         self.held: dict[int, Claim] = {}
         self.presence: dict[int, list[tuple[str, str]]] = {}
         self._typing_announced = 0.0
@@ -143,7 +144,7 @@ class WorkstationScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="queue")
     def reload_queue(self, reset: bool = False, start: int | None = None) -> None:
-        flt = self._filter()
+        flt = self.view.query(self.desk.login, self.desk.clock())
         first, count = self.queue.visible_window() if start is None else (start, 0)
         count = max(count, 60)
 
@@ -157,18 +158,6 @@ class WorkstationScreen(Screen[None]):
             total, rows, counts = result
             self.app.call_from_thread(self.queue.set_rows, total, first, rows, reset=reset)
             self.app.call_from_thread(self.status.set_counts, counts)
-
-    def _filter(self) -> QueueFilter:
-        now = self.desk.clock()
-        if self.filter == "mine":
-            return QueueFilter(mine_of=self.desk.login)
-        if self.filter == "unclaimed":
-            return QueueFilter(unclaimed_at=now)
-        if self.filter == "breaching":
-            return QueueFilter(breaching_at=now)
-        if self.filter in ("x", "facebook", "email"):
-            return QueueFilter(channel=self.filter)
-        return QueueFilter()
 
     def _row_view(self, row: Any) -> RowView:
         conv = row.conversation
@@ -401,8 +390,21 @@ class WorkstationScreen(Screen[None]):
         self.queue.focus()
 
     def action_cycle_filter(self) -> None:
-        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
-        self.notify(f"queue: {self.filter}", markup=False, timeout=2)
+        self.apply_view(self.view.cycled())
+
+    def action_edit_filter(self) -> None:
+        def chosen(view: QueueView | None) -> None:
+            if view is not None:
+                self.apply_view(view)
+
+        self.app.push_screen(FilterScreen(self.view), chosen)
+
+    def apply_view(self, view: QueueView) -> None:
+        """Show the queue through `view`, from its most urgent row."""
+        self.view = view
+        label = view.label() or "all"
+        self.queue.border_title = Content(f"queue · {terminal_safe(label, keep_newlines=False)}")
+        self.notify(f"queue: {label}", markup=False, timeout=2)
         self.queue.cursor = 0
         self.reload_queue(reset=True, start=0)
 

@@ -6,11 +6,20 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from frontdesk.core.text import terminal_safe
 from frontdesk.kb.search import Hit
+
+# Everything Markdown could read as syntax; customer values are spliced into the preview
+# with these escaped, so a name such as "[x](https://evil)" stays a name.
+_MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#+-.!|~"})
+
+
+def markdown_literal(value: str) -> str:
+    """`value` as Markdown text that renders exactly as written."""
+    return terminal_safe(value, keep_newlines=False).translate(_MARKDOWN_SPECIAL)
 
 
 class KnowledgePanel(Vertical):
@@ -39,7 +48,8 @@ class KnowledgePanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search the knowledge base (/)", id="kb-query")
         yield OptionList(id="kb-results")
-        yield Static(Content(""), id="kb-preview")
+        # Links in articles are shown, never opened: open_links=False and no handler.
+        yield Markdown("", id="kb-preview", open_links=False)
         yield Static(Content(""), id="kb-status")
 
     @property
@@ -86,10 +96,10 @@ class KnowledgePanel(Vertical):
             self.post_message(self.AnswerChosen(self.hits[number - 1]))
 
     def _preview(self, index: int) -> None:
-        preview = self.query_one("#kb-preview", Static)
+        preview = self.query_one("#kb-preview", Markdown)
         if not self.hits or index >= len(self.hits):
-            preview.update(Content("no answer matches" if self.hits == [] else ""))
+            preview.update("*no answer matches*" if self.hits == [] else "")
             return
         article = self.hits[index].article
-        text = article.render(self.channel, self.values)
-        preview.update(Content(terminal_safe(text)))
+        values = {key: markdown_literal(value) for key, value in self.values.items()}
+        preview.update(terminal_safe(article.render(self.channel, values)))
