@@ -12,7 +12,7 @@ from frontdesk.tui.screens.confirm import ConfirmScreen
 from frontdesk.tui.screens.filter import FilterScreen
 from frontdesk.tui.screens.help import HelpScreen
 from frontdesk.tui.screens.workstation import WorkstationScreen
-from tests.tui_support import DEMO_KB, desk_for, screen_text, seed_queue, settle
+from tests.tui_support import DEMO_KB, desk_for, message, screen_text, seed_queue, settle
 
 SIZE = (160, 48)
 
@@ -209,3 +209,27 @@ async def test_quit_warns_while_holding_claims(seeded: Database) -> None:
         await pilot.press("y")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_g_jumps_to_the_last_row_and_stays_there_as_rows_arrive(db: Database) -> None:
+    lines = [message(i, f"question {i}", 300 - i) for i in range(1, 301)]
+    assert desk_for(db, "ingest").ingest(lines).accepted == 300
+    app = FrontdeskApp(desk_for(db, "alice"), DEMO_KB)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        screen = workstation(app)
+        await pilot.press("G")
+        await settle(pilot, app)
+        last = screen.queue.rows[299]
+        assert screen.queue.cursor == 299
+        assert screen.thread is not None and screen.thread.conversation.id == last.conversation_id
+        # A new message elsewhere reloads the queue; the cursor keeps its row.
+        desk_for(db, "ingest").ingest([message(999, "new one", 0)])
+        for _ in range(100):  # readiness wait for the change feed
+            await pilot.pause(0.05)
+            if screen.queue.total == 301:
+                break
+        await settle(pilot, app)
+        assert screen.queue.total == 301
+        assert screen.queue.rows[screen.queue.cursor].conversation_id == last.conversation_id
+        assert "question 300" in screen_text(app)

@@ -207,6 +207,10 @@ class QueueList(ScrollView, can_focus=True):
         self.post_message(self.WindowNeeded(start, count))
 
     def watch_cursor(self, old: int, new: int) -> None:
+        if new not in self.rows:
+            # The operator moved to a row still being fetched: the cursor stays where they
+            # put it, instead of following the conversation they left when rows arrive.
+            self.selected_id = None
         self.scroll_to_region_for(new)
         self.refresh_line_for(old)
         self.refresh_line_for(new)
