@@ -36,7 +36,8 @@ READY_PREDICATE = "claimed_by IS NULL AND status IN ('new', 'open')"
 CLAIMED_PREDICATE = "claimed_by IS NOT NULL"
 
 
-def _tz() -> Any:
+def timestamp_type() -> Any:
+    """A timezone-aware timestamp column type (shared by every table module)."""
     return DateTime(timezone=True)
 
 
@@ -85,7 +86,7 @@ class Operator(SQLModel, table=True):
     role: str = Field(default="operator", max_length=16)
     teams: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     away: bool = Field(default=False)
-    created_at: datetime = Field(sa_type=_tz())
+    created_at: datetime = Field(sa_type=timestamp_type())
 
 
 class Customer(SQLModel, table=True):
@@ -100,7 +101,9 @@ class Customer(SQLModel, table=True):
     display_name: str = Field(default="", sa_column=Column(VerbatimText(255), nullable=False))
     followers: int | None = Field(default=None, sa_type=BigInteger)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(sa_type=_tz())
+    person_id: int | None = Field(default=None, index=True)
+    """Identities of one person share this (the id of one of them), so history spans channels."""
+    created_at: datetime = Field(sa_type=timestamp_type())
 
 
 class Conversation(SQLModel, table=True):
@@ -140,18 +143,31 @@ class Conversation(SQLModel, table=True):
     team: str | None = Field(default=None, max_length=64)
     claimed_by: str | None = Field(default=None, max_length=64)
     claim_token: int = Field(default=0, sa_type=BigInteger)
-    claim_expires_at: datetime | None = Field(default=None, sa_type=_tz())
-    first_inbound_at: datetime | None = Field(default=None, sa_type=_tz())
-    last_inbound_at: datetime | None = Field(default=None, sa_type=_tz())
-    last_message_at: datetime | None = Field(default=None, sa_type=_tz())
-    sla_due_at: datetime | None = Field(default=None, sa_type=_tz())
-    first_response_at: datetime | None = Field(default=None, sa_type=_tz())
-    resolved_at: datetime | None = Field(default=None, sa_type=_tz())
+    claim_expires_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    first_inbound_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    last_inbound_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    last_message_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    sla_due_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    sla_clock: str | None = Field(default=None, max_length=8)
+    """Which clock `sla_due_at` belongs to: "first" or "next" response (None: no clock runs)."""
+    sla_state: str = Field(default="ok", max_length=8)
+    """ok, warned or breached: each is recorded once per clock, as an event."""
+    triage: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    """Why the playbook set category, tags, priority and team: one entry per rule that fired."""
+    linked_id: int | None = Field(default=None)
+    """The other half of a public conversation moved to a private one (both ways)."""
+    follow_up: str | None = Field(default=None, max_length=8)
+    """"due" while a public follow-up must still be posted after its private half resolved."""
+    awaiting_signoff: bool = Field(default=False)
+    first_response_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    resolved_at: datetime | None = Field(default=None, sa_type=timestamp_type())
     version: int = Field(default=0)
     message_count: int = Field(default=0)
     preview: str = Field(default="", sa_column=Column(VerbatimText(), nullable=False))
-    created_at: datetime = Field(sa_type=_tz())
-    updated_at: datetime = Field(sa_type=_tz())
+    created_at: datetime = Field(sa_type=timestamp_type())
+    updated_at: datetime = Field(sa_type=timestamp_type())
 
 
 class Message(SQLModel, table=True):
@@ -171,8 +187,8 @@ class Message(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=255)
     in_reply_to: str | None = Field(default=None, max_length=255)
     url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    created_at: datetime = Field(sa_type=_tz())
-    recorded_at: datetime = Field(sa_type=_tz())
+    created_at: datetime = Field(sa_type=timestamp_type())
+    recorded_at: datetime = Field(sa_type=timestamp_type())
 
 
 class Event(SQLModel, table=True):
@@ -181,7 +197,7 @@ class Event(SQLModel, table=True):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_type=_tz())
+    at: datetime = Field(sa_type=timestamp_type())
     actor: str = Field(max_length=64)
     kind: str = Field(max_length=48)
     conversation_id: int | None = Field(default=None, index=True)
@@ -206,8 +222,8 @@ class Proposal(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     reviewer: str | None = Field(default=None, max_length=64)
     review_note: str = Field(default="", sa_column=Column(VerbatimText(), nullable=False))
-    created_at: datetime = Field(sa_type=_tz())
-    reviewed_at: datetime | None = Field(default=None, sa_type=_tz())
+    created_at: datetime = Field(sa_type=timestamp_type())
+    reviewed_at: datetime | None = Field(default=None, sa_type=timestamp_type())
 
 
 class Presence(SQLModel, table=True):
@@ -220,4 +236,4 @@ class Presence(SQLModel, table=True):
     operator: str = Field(primary_key=True, max_length=64)
     conversation_id: int | None = Field(default=None, index=True)
     state: str = Field(default="viewing", max_length=8)
-    expires_at: datetime = Field(sa_type=_tz())
+    expires_at: datetime = Field(sa_type=timestamp_type())

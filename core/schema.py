@@ -12,7 +12,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import String
 from sqlmodel import SQLModel
 
-from frontdesk.core import models  # noqa: F401  (registers the tables on the metadata)
+from frontdesk.core import (  # noqa: F401  (registers the tables on the metadata)
+    models,
+    models_channels,
+    models_playbook,
+)
 from frontdesk.core.db import Database
 from frontdesk.core.models import VerbatimText
 

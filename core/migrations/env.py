@@ -5,7 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from frontdesk.core import models  # noqa: F401  (registers the tables on the metadata)
+from frontdesk.core import (  # noqa: F401  (registers the tables on the metadata)
+    models,
+    models_channels,
+    models_playbook,
+)
 from frontdesk.core.schema import compare_type
 
 connection = context.config.attributes["connection"]
