@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from frontdesk.core import claims, events
+from frontdesk.core import claims, events, outbox
 from frontdesk.core.clock import as_utc
 from frontdesk.core.errors import InvalidInput, NotFound, StaleVersion
 from frontdesk.core.models import Conversation, Customer, Message
@@ -161,8 +161,12 @@ def reply(
             f"{exc.message}: {_what_changed(session, conversation_id, seen_version)}; "
             "your draft is kept"
         ) from exc
-    return _record(session, conversation_id, row.channel, "outbound", operator, body, now,
-                   "reply.queued", {"version": row.version})  # fmt: skip
+    message = _record(session, conversation_id, row.channel, "outbound", operator, body, now,
+                      "reply.queued", {"version": row.version})  # fmt: skip
+    conv = session.get(Conversation, conversation_id, populate_existing=True)
+    assert conv is not None
+    outbox.enqueue(session, message=message, conversation=conv)
+    return message
 
 
 def _what_changed(session: Session, conversation_id: int, seen_version: int) -> str:

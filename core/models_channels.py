@@ -31,8 +31,10 @@ class OutboxItem(SQLModel, table=True):
     channel: str = Field(max_length=16)
     kind: str = Field(max_length=16)
     """public_reply or private_message."""
-    target: str = Field(default="", max_length=255)
-    """What the reply answers or whom it goes to: a post id, a user id, an email address."""
+    in_reply_to: str | None = Field(default=None, max_length=255)
+    """External id of the customer's message it answers (post, comment, Message-ID)."""
+    recipient: str | None = Field(default=None, max_length=255)
+    """For a private message: platform user id, page-scoped id or email address."""
     body: str = Field(sa_column=Column(VerbatimText(), nullable=False))
     state: str = Field(default="queued", max_length=8)
     attempts: int = Field(default=0)
