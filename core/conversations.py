@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from frontdesk.core import claims, events, outbox
 from frontdesk.core.clock import as_utc
 from frontdesk.core.errors import InvalidInput, NotFound, StaleVersion
 from frontdesk.core.models import Conversation, Customer, Message
+from frontdesk.core.models_channels import OutboxItem
 
 PREVIEW_CHARS = 200
 
@@ -33,6 +34,8 @@ class Thread:
     messages: list[Message]
     earlier_conversations: int
     first_contact_at: datetime | None
+    deliveries: dict[int, OutboxItem] = field(default_factory=dict)
+    """The outbox row of each reply, by message id: queued, sent, failed (and why)."""
 
     def as_json(self) -> dict[str, Any]:
         conv = self.conversation
@@ -49,7 +52,10 @@ class Thread:
                 "earlier_conversations": self.earlier_conversations,
                 "first_contact_at": _iso(self.first_contact_at),
             },
-            "messages": [message_json(m) for m in self.messages],
+            "messages": [
+                {**message_json(m), **_delivery_json(self.deliveries.get(m.id or 0))}
+                for m in self.messages
+            ],
         }
 
 
@@ -93,6 +99,12 @@ def message_json(msg: Message) -> dict[str, Any]:
     }
 
 
+def _delivery_json(item: OutboxItem | None) -> dict[str, Any]:
+    if item is None:
+        return {}
+    return {"delivery": {"outbox_id": item.id, "state": item.state, "error": item.last_error}}
+
+
 def _iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
 
@@ -120,7 +132,14 @@ def get_thread(session: Session, conversation_id: int) -> Thread:
             Conversation.customer_id == conv.customer_id
         )
     ).one()
-    return Thread(conv, customer, messages, int(earlier) - 1, as_utc(first) if first else None)
+    deliveries = {
+        item.message_id: item
+        for item in session.exec(
+            select(OutboxItem).where(OutboxItem.conversation_id == conversation_id)
+        )
+    }
+    first_at = as_utc(first) if first else None
+    return Thread(conv, customer, messages, int(earlier) - 1, first_at, deliveries)
 
 
 def reply(

@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from frontdesk.core import claims, conversations, events, ingest, presence, queue, schema
+from frontdesk.core import (
+    claims,
+    conversations,
+    events,
+    ingest,
+    outbox,
+    presence,
+    queue,
+    schema,
+    sync_status,
+)
 from frontdesk.core.claims import Claim
 from frontdesk.core.clock import utcnow
 from frontdesk.core.config import Settings
@@ -17,6 +27,7 @@ from frontdesk.core.db import Database
 from frontdesk.core.errors import DatabaseError
 from frontdesk.core.events import EventRecord
 from frontdesk.core.models import Message, Operator
+from frontdesk.core.models_channels import OutboxItem
 from frontdesk.core.operators import ensure_operator, require_role
 from frontdesk.core.queue import QueueCounts, QueueFilter
 
@@ -189,6 +200,17 @@ class Desk:
     def last_event_id(self) -> int:
         with self.db.read() as session:
             return events.last_id(session)
+
+    def retry_send(self, outbox_id: int) -> OutboxItem:
+        """Queue a failed reply again (anyone may: the reply was already approved to go)."""
+        with self.db.write() as session:
+            item = outbox.retry(session, outbox_id, operator=self.login, now=self.clock())
+            session.expunge(item)
+            return item
+
+    def service_status(self) -> sync_status.ServiceStatus:
+        with self.db.read() as session:
+            return sync_status.service_status(session)
 
     def ingest(self, lines: Iterable[str | bytes]) -> ingest.IngestReport:
         return ingest.ingest_stream(

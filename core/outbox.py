@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import and_, or_, text, update
 from sqlmodel import Session, col, func, select
 
 from frontdesk.core import events
@@ -66,9 +66,8 @@ def due(session: Session, *, now: datetime, limit: int = 100) -> list[OutboxItem
             select(o)
             .where(
                 or_(
-                    o.state == "queued",
-                    o.state == "unknown",
-                    (o.state == "failed") & (col(o.next_attempt_at) <= now),
+                    col(o.state).in_(("queued", "unknown")),
+                    and_(col(o.state) == "failed", col(o.next_attempt_at) <= now),
                 )
             )
             .order_by(col(o.id))

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from frontdesk.core import outbox
 from frontdesk.core.clock import utcnow
@@ -57,7 +57,7 @@ def _reply(desk: Desk, channel: str, body: str) -> Message:
 
 def _items(db: Database) -> list[OutboxItem]:
     with db.read() as session:
-        return list(session.exec(select(OutboxItem).order_by(OutboxItem.id)))
+        return list(session.exec(select(OutboxItem).order_by(col(OutboxItem.id))))
 
 
 def test_a_public_reply_is_queued_answering_the_latest_post(db: Database, desk: Desk) -> None:

@@ -233,3 +233,33 @@ async def test_g_jumps_to_the_last_row_and_stays_there_as_rows_arrive(db: Databa
         assert screen.queue.total == 301
         assert screen.queue.rows[screen.queue.cursor].conversation_id == last.conversation_id
         assert "question 300" in screen_text(app)
+
+
+async def test_a_failed_reply_shows_why_and_r_queues_it_again(seeded: Database) -> None:
+    from frontdesk.core import outbox
+    from frontdesk.core.clock import utcnow
+
+    app = FrontdeskApp(desk_for(seeded, "alice"), DEMO_KB)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = workstation(app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        await pilot.press("r", *"We are on it", "ctrl+s")
+        await settle(pilot, app)
+        with seeded.write() as session:
+            (item,) = outbox.due(session, now=utcnow())
+            outbox.mark_failed(
+                session, item, error="duplicate content", now=utcnow(), retry_at=None
+            )
+        await pilot.press("escape")
+        for _ in range(100):  # the failure arrives through the change feed
+            await pilot.pause(0.05)
+            if "failed: duplicate" in screen_text(app):
+                break
+        assert "failed: duplicate" in screen_text(app) and "(R retries)" in screen_text(app)
+        await pilot.press("R")
+        await settle(pilot, app)
+        with seeded.read() as session:
+            assert outbox.get(session, item.id or 0).state == "queued"
+        assert "· queued" in screen_text(app)

@@ -36,7 +36,7 @@ def _id(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, its options and its handler."""
-    from frontdesk.tui.cli import admin, kb, run, work
+    from frontdesk.tui.cli import admin, channels, kb, run, work
 
     parser = argparse.ArgumentParser(
         prog="frontdesk",
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--follow", action="store_true", help="keep printing new events")
     p.add_argument("--json", action="store_true")
     kb.register(sub)
+    channels.register(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ from frontdesk.core.conversations import Thread
 from frontdesk.core.desk import Desk
 from frontdesk.core.errors import ClaimConflict, DatabaseError, FrontdeskError, StaleVersion
 from frontdesk.core.models import Conversation
+from frontdesk.core.sync_status import headline
 from frontdesk.core.text import terminal_safe
 from frontdesk.kb.store import KnowledgeBase
 from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PresenceChanged
@@ -53,6 +54,7 @@ class WorkstationScreen(Screen[None]):
         Binding("r", "compose_reply", "Reply", id="thread.reply"),
         Binding("i", "compose_note", "Note", id="thread.note"),
         Binding("x", "resolve", "Resolve", id="thread.resolve"),
+        Binding("R", "retry_sends", "Retry send", show=False, id="thread.retry_send"),
         # ctrl+enter reaches the app only where the terminal reports it (kitty protocol).
         Binding("ctrl+s,ctrl+enter", "send", "Send", id="composer.send", priority=True),
         Binding("slash", "search", "Search KB", id="kb.search"),
@@ -148,16 +150,18 @@ class WorkstationScreen(Screen[None]):
         first, count = self.queue.visible_window() if start is None else (start, 0)
         count = max(count, 60)
 
-        def fetch() -> tuple[int, list[RowView], Any]:
+        def fetch() -> tuple[int, list[RowView], Any, str]:
             total = self.desk.queue_count(flt)
             rows = self.desk.queue(replace(flt, offset=first, limit=count))
-            return total, [self._row_view(r) for r in rows], self.desk.counts()
+            channels = headline(self.desk.service_status(), self.desk.clock())
+            return total, [self._row_view(r) for r in rows], self.desk.counts(), channels
 
         result = self._guard(fetch)
         if result is not None:
-            total, rows, counts = result
+            total, rows, counts, channels = result
             self.app.call_from_thread(self.queue.set_rows, total, first, rows, reset=reset)
             self.app.call_from_thread(self.status.set_counts, counts)
+            self.app.call_from_thread(self.status.set_channels, channels)
 
     def _row_view(self, row: Any) -> RowView:
         conv = row.conversation
@@ -368,6 +372,22 @@ class WorkstationScreen(Screen[None]):
 
         self.act(f"resolved #{target}", go)
         self.queue.action_cursor_down()
+
+    def action_retry_sends(self) -> None:
+        if self.thread is None:
+            return
+        failed = [i.id for i in self.thread.deliveries.values() if i.state == "failed" and i.id]
+        if not failed:
+            self.notify("no failed reply here", markup=False, timeout=3)
+            return
+
+        def go() -> bool:
+            for outbox_id in failed:
+                self.desk.retry_send(outbox_id)
+            return True
+
+        self.act(f"queued {len(failed)} repl{'ies' if len(failed) > 1 else 'y'} again", go,
+                 ident(self.thread.conversation))  # fmt: skip
 
     def action_compose_reply(self) -> None:
         self.composer.start(as_note=False)

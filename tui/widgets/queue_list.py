@@ -7,7 +7,6 @@ from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
-from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -72,7 +71,9 @@ class QueueList(ScrollView, can_focus=True):
         Binding("enter", "open", "Open", id="queue.open"),
     ]
 
-    cursor: reactive[int] = reactive(0)
+    # No repaint on change: watch_cursor repaints the two rows involved. A whole-pane repaint
+    # per key is ~14 KB over SSH at 120x40 (bench/tui.py), two rows are a few hundred bytes.
+    cursor: reactive[int] = reactive(0, repaint=False)
 
     class WindowNeeded(Message):
         """The list needs rows [start, start+count) to paint."""
@@ -105,9 +106,36 @@ class QueueList(ScrollView, can_focus=True):
         self.presence: dict[int, list[tuple[str, str]]] = {}
         self.selected_id: int | None = None
         """The conversation under the cursor; the cursor follows it when the order changes."""
+        self._clocks: dict[int, tuple[str, str]] = {}
+        """The countdown label and colour each row was last drawn with, by row index."""
+        self._scrollbars_for: Size | None = None
+
+    def on_mount(self) -> None:
+        # Countdowns are minutes; rows are redrawn only when theirs changes, not on a timer.
+        self.set_interval(5, self._refresh_clocks)
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # Textual hands a ScrollView its viewport as `virtual_size` here, which never equals
+        # the list's own, so every layout pass anywhere on screen (a status line update, a
+        # thread opening) redrew this pane's scrollbar: ~2 KB per pass at 40 rows. Only a
+        # new size, or a new row count, changes what the scrollbar shows.
+        if (
+            size == self._size
+            and container_size == self.container_size
+            and self.virtual_size == self._scrollbars_for
+        ):
+            return False
+        self._scrollbars_for = self.virtual_size
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def set_rows(self, total: int, start: int, rows: list[RowView], *, reset: bool) -> None:
         """Take a fetched window (attributes down from the screen)."""
+        # Only rows whose content changed are redrawn: a reload after every change in the
+        # team's queue must not resend the whole pane to every operator's terminal.
+        before = self._on_screen()
+        old_cursor = self.cursor
         if reset:
             self.rows = {}
         self.total = total
@@ -123,13 +151,29 @@ class QueueList(ScrollView, can_focus=True):
             self.scroll_to_region_for(follow)
         elif self.cursor >= total:
             self.cursor = max(total - 1, 0)
-        self.refresh()
+        after = self._on_screen()
+        for index in set(before) | set(after):
+            if before.get(index) != after.get(index):
+                self.refresh_line_for(index)
+        if self.cursor != old_cursor:
+            self.refresh_line_for(old_cursor)
+            self.refresh_line_for(self.cursor)
         self._announce()
 
     def set_presence(self, presence: dict[int, list[tuple[str, str]]]) -> None:
-        """Who is viewing what (attributes down); rows repaint with the names."""
-        self.presence = presence
-        self.refresh()
+        """Who is viewing what (attributes down); rows whose names changed repaint."""
+        old, self.presence = self.presence, presence
+        for index, row in self._on_screen().items():
+            if row is not None and old.get(row.conversation_id) != presence.get(
+                row.conversation_id
+            ):
+                self.refresh_line_for(index)
+
+    def _on_screen(self) -> dict[int, RowView | None]:
+        """The rows in the viewport by index (None: past the end, or not fetched yet)."""
+        top = int(self.scroll_offset.y)
+        last = min(top + self.size.height, self.total)
+        return {index: self.rows.get(index) for index in range(top, last)}
 
     def select(self, conversation_id: int) -> None:
         """Put the cursor on a conversation when it is loaded (after claim next, say)."""
@@ -157,9 +201,10 @@ class QueueList(ScrollView, can_focus=True):
             return Strip(
                 [Segment(" …".ljust(width), self.get_component_rich_style("queue-list--dim"))]
             )
-        return self._strip(row, index == self.cursor, width)
+        return self._strip(row, index, width)
 
-    def _strip(self, row: RowView, current: bool, width: int) -> Strip:
+    def _strip(self, row: RowView, index: int, width: int) -> Strip:
+        current = index == self.cursor
         now = utcnow()
         base = self.rich_style
         if current:
@@ -174,11 +219,13 @@ class QueueList(ScrollView, can_focus=True):
         holder_style = self.get_component_rich_style(
             "queue-list--mine" if row.holder == self.me else "queue-list--holder"
         )
-        clock = countdown(row.due, now).rjust(6)
+        label, level = self._clock(row, now)
+        self._clocks[index] = (label, level)
+        clock = label.rjust(6)
         name = set_cell_size(terminal_safe(row.customer, keep_newlines=False), 16)
         who = set_cell_size(terminal_safe(who, keep_newlines=False), 12) if who else ""
         lead = [
-            Segment(clock + " ", base + self._clock_style(row, now)),
+            Segment(clock + " ", base + self.get_component_rich_style(level)),
             Segment(CHANNEL_MARK.get(row.channel, "? ") + " ", base),
             Segment(name + " ", base),
         ]
@@ -186,17 +233,29 @@ class QueueList(ScrollView, can_focus=True):
         used = sum(cell_len(seg.text) for seg in lead + tail)
         room = max(width - used, 0)
         preview = set_cell_size(terminal_safe(row.preview, keep_newlines=False), room)
-        return Strip([*lead, Segment(preview, base), *tail]).adjust_cell_length(width, base)
+        # Joining same-style segments sends one colour sequence per run, not one per cell
+        # group: about a third fewer bytes per row.
+        strip = Strip([*lead, Segment(preview, base), *tail]).adjust_cell_length(width, base)
+        return strip.simplify()
 
-    def _clock_style(self, row: RowView, now: datetime) -> Style:
+    @staticmethod
+    def _clock(row: RowView, now: datetime) -> tuple[str, str]:
+        """The countdown label and the component class that colours it."""
+        label = countdown(row.due, now)
         if row.due is None:
-            return self.get_component_rich_style("queue-list--dim")
+            return label, "queue-list--dim"
         left = (as_utc(row.due) - now).total_seconds()
         if left < 0:
-            return self.get_component_rich_style("queue-list--late")
+            return label, "queue-list--late"
         if left < row.target_minutes * 60 / 4:  # the playbook's default warning lead
-            return self.get_component_rich_style("queue-list--soon")
-        return self.get_component_rich_style("queue-list--ok")
+            return label, "queue-list--soon"
+        return label, "queue-list--ok"
+
+    def _refresh_clocks(self) -> None:
+        now = utcnow()
+        for index, row in self._on_screen().items():
+            if row is not None and self._clocks.get(index) != self._clock(row, now):
+                self.refresh_line_for(index)
 
     def _need(self, index: int) -> None:
         start, count = self.visible_window()
@@ -225,9 +284,11 @@ class QueueList(ScrollView, can_focus=True):
             self.scroll_to(y=index - height + 1, animate=False)
 
     def refresh_line_for(self, index: int) -> None:
+        """Repaint row `index` if it is in the viewport (ScrollView.refresh_line takes the
+        virtual line, not the screen line)."""
         y = index - int(self.scroll_offset.y)
         if 0 <= y < self.size.height:
-            self.refresh_line(y)
+            self.refresh_line(index)
 
     def _announce(self) -> None:
         row = self.rows.get(self.cursor)

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from frontdesk.core.queue import QueueCounts
+from frontdesk.core.text import terminal_safe
 
 
 class StatusBar(Static):
@@ -19,6 +20,7 @@ class StatusBar(Static):
         self.counts: QueueCounts | None = None
         self.db_state = "connecting"
         self.kb_state = ""
+        self.channels = ""
 
     def on_mount(self) -> None:
         self._draw()
@@ -35,6 +37,11 @@ class StatusBar(Static):
         self.kb_state = state
         self._draw()
 
+    def set_channels(self, headline: str) -> None:
+        """The channel service's one-line summary ("X rate-limited until 10:45")."""
+        self.channels = headline
+        self._draw()
+
     def _draw(self) -> None:
         c = self.counts
         figures = f"unclaimed {c.unclaimed} · breaching {c.breaching} · mine {c.mine}" if c else "…"
@@ -45,5 +52,7 @@ class StatusBar(Static):
         ]
         if self.kb_state:
             parts.append(self.kb_state)
+        if self.channels:
+            parts.append(terminal_safe(self.channels, keep_newlines=False))
         self.update(Content("  │  ".join(parts)))
         self.set_class(self.db_state != "ok", "-trouble")

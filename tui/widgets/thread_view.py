@@ -71,8 +71,20 @@ class ThreadView(VerticalScroll, can_focus=True):
                 "outbound": f"{author} (reply)",
                 "note": f"{author} (internal note)",
             }[message.direction]
+            meta, state = f"{label} · {stamp}", ""
+            delivery = thread.deliveries.get(message.id or 0)
+            if delivery is not None:
+                state = delivery.state
+                meta += f" · {state}"
+                if delivery.last_error and state in ("failed", "unknown"):
+                    meta += f": {terminal_safe(delivery.last_error, keep_newlines=False)}"
+                if state == "failed":
+                    meta += " (R retries)"
             widgets.append(
-                Static(Content(f"{label} · {stamp}"), classes=f"message-meta {message.direction}")
+                Static(
+                    Content(meta),
+                    classes=f"message-meta {message.direction} {('-' + state) if state else ''}",
+                )
             )
             widgets.append(Static(safe(message.body), classes=f"message {message.direction}"))
         widgets.insert(2, Static(Content(""), classes="thread-presence"))
