@@ -64,6 +64,12 @@ class RoleSettings(_Section):
 
     supervisors: list[str] = Field(default_factory=list)
     gatekeepers: list[str] = Field(default_factory=list)
+    approvers: list[str] = Field(default_factory=list)
+    """Who may sign off held replies, besides every supervisor."""
+
+    def may_approve(self, login: str) -> bool:
+        """Whether `login` may approve or reject a reply held for sign-off."""
+        return login in self.approvers or login in self.supervisors
 
     def role_of(self, login: str) -> str:
         """The role configured for a login."""
@@ -96,6 +102,8 @@ class Settings(_Section):
     kb: KbSettings = Field(default_factory=KbSettings)
     keymap: dict[str, str] = Field(default_factory=dict)
     """Key binding overrides for the workstation, by binding id."""
+    playbook: str | None = None
+    """The playbook file; by default `playbook.toml` in the knowledge-base folder."""
 
     source: str | None = Field(default=None, exclude=True)
     """The file these settings were read from, if any."""
@@ -123,6 +131,15 @@ class Settings(_Section):
         if not path.is_dir():
             raise ConfigError(f"{path}: the knowledge-base folder does not exist")
         return path
+
+
+    def resolved_playbook(self) -> Path | None:
+        """The playbook file in force (it may not exist yet: then the defaults apply), or
+        None when neither `playbook` nor a knowledge-base folder is configured."""
+        if self.playbook:
+            return Path(self.playbook).expanduser()
+        value = os.environ.get("FRONTDESK_KB") or self.kb_dir
+        return Path(value).expanduser() / "playbook.toml" if value else None
 
 
 def normalise_url(url: str) -> str:

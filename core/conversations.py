@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from frontdesk.core import claims, events, outbox
@@ -15,6 +16,15 @@ from frontdesk.core.models import Conversation, Customer, Message
 from frontdesk.core.models_channels import OutboxItem
 
 PREVIEW_CHARS = 200
+
+# What a reply does to its conversation: the customer's turn now, so no clock runs until
+# they write again; a public follow-up task is done once anything is posted.
+REPLY_ASSIGNMENTS = (
+    "status = 'waiting', sla_due_at = NULL, sla_clock = NULL, sla_state = 'ok',"
+    " follow_up = NULL, first_response_at = COALESCE(first_response_at, :now),"
+    " last_message_at = :now, message_count = message_count + 1,"
+    " preview = :preview, updated_at = :now"
+)
 
 
 def preview_of(body: str) -> str:
@@ -38,75 +48,9 @@ class Thread:
     """The outbox row of each reply, by message id: queued, sent, failed (and why)."""
 
     def as_json(self) -> dict[str, Any]:
-        conv = self.conversation
-        return {
-            "conversation": conversation_json(conv),
-            "customer": {
-                "id": self.customer.id,
-                "channel": self.customer.channel,
-                "handle": self.customer.handle,
-                "name": self.customer.display_name,
-                "platform_user_id": self.customer.platform_user_id,
-                "followers": self.customer.followers,
-                "tags": self.customer.tags,
-                "earlier_conversations": self.earlier_conversations,
-                "first_contact_at": _iso(self.first_contact_at),
-            },
-            "messages": [
-                {**message_json(m), **_delivery_json(self.deliveries.get(m.id or 0))}
-                for m in self.messages
-            ],
-        }
+        from frontdesk.core.thread_json import thread_json
 
-
-def conversation_json(conv: Conversation) -> dict[str, Any]:
-    """A conversation as the CLI's --json prints it."""
-    return {
-        "id": conv.id,
-        "channel": conv.channel,
-        "visibility": conv.visibility,
-        "thread_key": conv.thread_key,
-        "customer_id": conv.customer_id,
-        "status": conv.status,
-        "priority": conv.priority,
-        "category": conv.category,
-        "tags": conv.tags,
-        "team": conv.team,
-        "claimed_by": conv.claimed_by,
-        "claim_expires_at": _iso(conv.claim_expires_at),
-        "first_inbound_at": _iso(conv.first_inbound_at),
-        "last_inbound_at": _iso(conv.last_inbound_at),
-        "sla_due_at": _iso(conv.sla_due_at),
-        "first_response_at": _iso(conv.first_response_at),
-        "resolved_at": _iso(conv.resolved_at),
-        "version": conv.version,
-        "message_count": conv.message_count,
-        "preview": conv.preview,
-    }
-
-
-def message_json(msg: Message) -> dict[str, Any]:
-    """A message as the CLI's --json prints it; the body exactly as stored."""
-    return {
-        "id": msg.id,
-        "direction": msg.direction,
-        "author": msg.author,
-        "body": msg.body,
-        "external_id": msg.external_id,
-        "in_reply_to": msg.in_reply_to,
-        "url": msg.url,
-        "created_at": _iso(msg.created_at),
-    }
-
-
-def _delivery_json(item: OutboxItem | None) -> dict[str, Any]:
-    if item is None:
-        return {}
-    return {"delivery": {"outbox_id": item.id, "state": item.state, "error": item.last_error}}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
+        return thread_json(self)
 
 
 def get_thread(session: Session, conversation_id: int) -> Thread:
@@ -167,12 +111,7 @@ def reply(
             operator=operator,
             seen_version=seen_version,
             now=now,
-            assignments=(
-                "status = 'waiting', sla_due_at = NULL,"
-                " first_response_at = COALESCE(first_response_at, :now),"
-                " last_message_at = :now, message_count = message_count + 1,"
-                " preview = :preview, updated_at = :now"
-            ),
+            assignments=REPLY_ASSIGNMENTS,
             params={"preview": preview_of(body)},
         )
     except StaleVersion as exc:
@@ -180,10 +119,45 @@ def reply(
             f"{exc.message}: {_what_changed(session, conversation_id, seen_version)}; "
             "your draft is kept"
         ) from exc
-    message = _record(session, conversation_id, row.channel, "outbound", operator, body, now,
-                      "reply.queued", {"version": row.version})  # fmt: skip
+    return _queue_reply(session, conversation_id, operator, body, now, {"version": row.version})
+
+
+def record_reply(
+    session: Session,
+    *,
+    conversation_id: int,
+    author: str,
+    body: str,
+    now: datetime,
+    extra: dict[str, Any],
+) -> Message:
+    """Record and queue a reply without the claim fence: for a reply an approver signed off,
+    which its author submitted behind the fence earlier.
+
+    Raises:
+        NotFound: no such conversation.
+    """
+    result = session.execute(
+        text(f"UPDATE conversation SET {REPLY_ASSIGNMENTS}, version = version + 1 WHERE id = :id"),
+        {"id": conversation_id, "now": now, "preview": preview_of(body)},
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return _queue_reply(session, conversation_id, author, body, now, extra)
+
+
+def _queue_reply(
+    session: Session,
+    conversation_id: int,
+    author: str,
+    body: str,
+    now: datetime,
+    payload: dict[str, Any],
+) -> Message:
     conv = session.get(Conversation, conversation_id, populate_existing=True)
     assert conv is not None
+    message = _record(session, conversation_id, conv.channel, "outbound", author, body, now,
+                      "reply.queued", {**payload, "version": conv.version})  # fmt: skip
     outbox.enqueue(session, message=message, conversation=conv)
     return message
 

@@ -52,7 +52,9 @@ def _reply(desk: Desk, channel: str, body: str) -> Message:
         claim = desk.claim_next()
     assert claim is not None
     seen = desk.thread(claim.conversation_id).conversation.version
-    return desk.reply(claim.conversation_id, body, seen_version=seen)
+    outcome = desk.reply(claim.conversation_id, body, seen_version=seen)
+    assert outcome.message is not None
+    return outcome.message
 
 
 def _items(db: Database) -> list[OutboxItem]:

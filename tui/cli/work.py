@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from frontdesk.core.approvals import approval_json
 from frontdesk.core.claims import live_holder
 from frontdesk.core.clock import utcnow
-from frontdesk.core.conversations import conversation_json, message_json
 from frontdesk.core.queue import QueueFilter
 from frontdesk.core.text import terminal_safe
+from frontdesk.core.thread_json import conversation_json, message_json
 from frontdesk.tui.cli.context import open_desk
 from frontdesk.tui.cli.output import block, countdown, emit_json, line, table
 
@@ -147,11 +148,26 @@ def reassign(args: argparse.Namespace) -> int:
 
 
 def reply(args: argparse.Namespace) -> int:
-    message = open_desk().reply(args.id, args.text, seen_version=args.seen_version)
+    outcome = open_desk().reply(args.id, args.text, seen_version=args.seen_version)
+    warnings = [f.as_json() for f in outcome.findings]
     if args.json:
-        emit_json(message_json(message))
+        if outcome.message is not None:
+            emit_json({**message_json(outcome.message), "findings": warnings})
+        else:
+            assert outcome.approval is not None
+            emit_json({"held": approval_json(outcome.approval), "findings": warnings})
+        return 0
+    for finding in outcome.findings:
+        sys.stderr.write(terminal_safe(f"warning: {finding}", keep_newlines=False) + "\n")
+    if outcome.message is not None:
+        line(f"reply #{outcome.message.id} queued on #{args.id}")
     else:
-        line(f"reply #{message.id} queued on #{args.id}")
+        assert outcome.approval is not None
+        held = outcome.approval
+        line(
+            f"reply held for sign-off as approval #{held.id}: {'; '.join(held.reasons)};"
+            " nothing is sent until an approver approves it"
+        )
     return 0
 
 

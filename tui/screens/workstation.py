@@ -432,11 +432,17 @@ class WorkstationScreen(Screen[None]):
     def send(self, thread: Thread, text: str, as_note: bool) -> None:
         conv = thread.conversation
         target = ident(conv)
+        done = "note added"
         try:
             if as_note:
                 self.desk.note(target, text)
             else:
-                self.desk.reply(target, text, seen_version=conv.version)
+                outcome = self.desk.reply(target, text, seen_version=conv.version)
+                done = "reply queued"
+                if outcome.approval is not None:
+                    done = f"held for sign-off (approval #{outcome.approval.id}): " + "; ".join(
+                        outcome.approval.reasons
+                    )
         except (StaleVersion, ClaimConflict) as exc:
             # The draft stays in the composer; show what changed.
             self.app.call_from_thread(self.report, exc)
@@ -446,9 +452,7 @@ class WorkstationScreen(Screen[None]):
             self.app.call_from_thread(self.report, exc)
             return
         self.app.call_from_thread(self.composer.clear)
-        self.app.call_from_thread(
-            self.notify, "note added" if as_note else "reply queued", markup=False, timeout=3
-        )
+        self.app.call_from_thread(self.notify, done, markup=False, timeout=5)
         self.load_thread(target)
         self.reload_queue()
 

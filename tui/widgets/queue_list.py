@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
+from rich.color import Color
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
 from frontdesk.core.clock import as_utc, utcnow
@@ -130,6 +133,18 @@ class QueueList(ScrollView, can_focus=True):
         self._scrollbars_for = self.virtual_size
         return super()._size_updated(size, virtual_size, container_size, layout)
 
+    def _bar(self, rows: int) -> list[tuple[str, Color | None, Color | None]]:
+        """The vertical scrollbar as it would be drawn for `rows` rows (glyphs and colours)."""
+        window = self.container_size.height
+        bar = ScrollBarRender.render_bar(
+            size=window, virtual_size=rows, window_size=window, position=self.scroll_y
+        )
+        picture = []
+        for segment in bar.segments:
+            style = segment.style or Style()
+            picture.append((segment.text, style.color, style.bgcolor))
+        return picture
+
     def set_rows(self, total: int, start: int, rows: list[RowView], *, reset: bool) -> None:
         """Take a fetched window (attributes down from the screen)."""
         # Only rows whose content changed are redrawn: a reload after every change in the
@@ -142,7 +157,7 @@ class QueueList(ScrollView, can_focus=True):
         for offset, row in enumerate(rows):
             self.rows[start + offset] = row
         self._asked = None
-        self.virtual_size = Size(self.size.width, total)
+        self._resize(total)
         follow = next(
             (i for i, r in self.rows.items() if r.conversation_id == self.selected_id), None
         )
@@ -159,6 +174,25 @@ class QueueList(ScrollView, can_focus=True):
             self.refresh_line_for(old_cursor)
             self.refresh_line_for(self.cursor)
         self._announce()
+
+    def _resize(self, total: int) -> None:
+        """Make the list `total` rows long, redrawing as little as that allows."""
+        size = Size(self.size.width, total)
+        if size == self.virtual_size:
+            return
+        # Assigning the reactive would repaint the whole pane; a new row count changes only
+        # the scrollbar, and one message arriving in a queue of thousands rarely moves its
+        # thumb by a visible step. Then the scrollbar's figures are kept true undrawn.
+        unchanged = self.show_vertical_scrollbar and self._bar(total) == self._bar(
+            self.virtual_size.height
+        )
+        self.set_reactive(QueueList.virtual_size, size)
+        if unchanged:
+            self.vertical_scrollbar.set_reactive(ScrollBar.window_virtual_size, total)
+            self._scrollbars_for = size
+            self.scroll_y = self.validate_scroll_y(self.scroll_y)
+        else:
+            self.refresh(repaint=False, layout=True)
 
     def set_presence(self, presence: dict[int, list[tuple[str, str]]]) -> None:
         """Who is viewing what (attributes down); rows whose names changed repaint."""
