@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
-
-from sqlmodel import Session
 
 from frontdesk.core import (
-    approvals,
     claims,
     conversations,
-    engagement,
     events,
+    handoff,
     ingest,
     outbox,
     presence,
@@ -29,19 +25,16 @@ from frontdesk.core.claims import Claim
 from frontdesk.core.clock import utcnow
 from frontdesk.core.config import Settings
 from frontdesk.core.db import Database
-from frontdesk.core.errors import DatabaseError, PermissionDenied
+from frontdesk.core.desk_playbook import PlaybookDesk
+from frontdesk.core.errors import DatabaseError
 from frontdesk.core.events import EventRecord
 from frontdesk.core.models import Message, Operator
 from frontdesk.core.models_channels import OutboxItem
-from frontdesk.core.models_playbook import Approval
 from frontdesk.core.operators import ensure_operator, require_role
-from frontdesk.core.playbook.playbook import Playbook
-from frontdesk.core.playbook.store import PlaybookStore
-from frontdesk.core.playbook.tone import Finding
 from frontdesk.core.queue import QueueCounts, QueueFilter
 
 
-class Desk:
+class Desk(PlaybookDesk):
     """The services one operator uses, bound to a database, settings and a clock."""
 
     def __init__(
@@ -57,7 +50,7 @@ class Desk:
         self.db = db or Database(settings.resolved_database_url())
         self.clock = clock
         self._operator: Operator | None = None
-        self._playbooks: PlaybookStore | None = None
+        self._playbooks = None
 
     @property
     def lease(self) -> timedelta:
@@ -146,86 +139,6 @@ class Desk:
                 lease=self.lease,
             )
 
-    @property
-    def playbook(self) -> Playbook:
-        """The playbook in force (the built-in defaults when no file is configured)."""
-        if self._playbooks is None:
-            path = self.settings.resolved_playbook()
-            self._playbooks = PlaybookStore.open(path) if path else PlaybookStore(Path())
-        return self._playbooks.current
-
-    @property
-    def playbook_store(self) -> PlaybookStore:
-        self.playbook  # noqa: B018  (opens the store)
-        assert self._playbooks is not None
-        return self._playbooks
-
-    def reply(
-        self, conversation_id: int, body: str, *, seen_version: int | None = None
-    ) -> engagement.Outcome:
-        """Check and send (or hold for sign-off) a reply; without `seen_version` the current
-        version is taken as seen."""
-        self.operator()
-        if seen_version is None:
-            seen_version = self.thread(conversation_id).conversation.version
-        with self.db.write() as session:
-            outcome = engagement.send_reply(
-                session,
-                self.playbook,
-                conversation_id=conversation_id,
-                operator=self.login,
-                body=body,
-                seen_version=seen_version,
-                now=self.clock(),
-            )
-            session.expunge_all()
-            return outcome
-
-    def check_reply(self, conversation_id: int, body: str) -> list[Finding]:
-        """The tone and safety findings for a draft, without sending anything."""
-        return engagement.check(self.playbook, self.thread(conversation_id), self.login, body)
-
-    def approvals(self) -> list[Approval]:
-        with self.db.read() as session:
-            rows = approvals.pending(session)
-            session.expunge_all()
-            return rows
-
-    def approve(self, approval_id: int, *, body: str | None = None, note: str = "") -> Message:
-        self._require_approver("approve replies")
-        with self.db.write() as session:
-            if body is not None:
-                self._check_edit(session, approval_id, body)
-            message = approvals.approve(
-                session, approval_id, approver=self.login, now=self.clock(), body=body, note=note
-            )
-            session.expunge(message)
-            return message
-
-    def reject(self, approval_id: int, *, note: str) -> Approval:
-        self._require_approver("reject replies")
-        with self.db.write() as session:
-            approval = approvals.reject(
-                session, approval_id, approver=self.login, note=note, now=self.clock()
-            )
-            session.expunge(approval)
-            return approval
-
-    def _require_approver(self, action: str) -> None:
-        if not self.settings.roles.may_approve(self.login):
-            raise PermissionDenied(
-                f"{self.login} is not an approver; only supervisors and the configured"
-                f" approvers may {action}"
-            )
-
-    def _check_edit(self, session: Session, approval_id: int, body: str) -> None:
-        """An approver's edit passes the same tone check as the original."""
-        approval = approvals.get(session, approval_id)
-        thread = conversations.get_thread(session, approval.conversation_id)
-        findings = engagement.check(self.playbook, thread, approval.author, body)
-        if any(f.blocks for f in findings):
-            raise engagement.ReplyBlocked(findings)
-
     def note(self, conversation_id: int, body: str) -> Message:
         self.operator()
         with self.db.write() as session:
@@ -239,7 +152,8 @@ class Desk:
             session.expunge(message)
             return message
 
-    def resolve(self, conversation_id: int, *, seen_version: int = -1) -> None:
+    def resolve(self, conversation_id: int, *, seen_version: int = -1) -> int | None:
+        """Resolve; returns the public conversation whose follow-up is now due, if any."""
         force = self.operator().role == "supervisor"
         with self.db.write() as session:
             claims.resolve(
@@ -250,6 +164,7 @@ class Desk:
                 seen_version=seen_version,
                 force=force,
             )
+            return handoff.after_resolve(session, conversation_id, now=self.clock())
 
     def announce(self, conversation_id: int | None, state: str = "viewing") -> None:
         """Tell the team where this operator is looking (advisory, expires by itself)."""

@@ -36,7 +36,7 @@ def _id(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, its options and its handler."""
-    from frontdesk.tui.cli import admin, channels, kb, run, signoff, work
+    from frontdesk.tui.cli import admin, channels, engage, kb, run, work
 
     parser = argparse.ArgumentParser(
         prog="frontdesk",
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     kb.register(sub)
     channels.register(sub)
-    signoff.register(sub, _id)
+    engage.register(sub, _id)
     return parser
 
 

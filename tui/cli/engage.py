@@ -1,4 +1,4 @@
-"""CLI commands of the playbook: check a draft, and the sign-off queue and its decisions."""
+"""CLI commands of the engagement playbook: check a draft, sign-off, escalate, go private."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def register(
     p = command("reject", reject, "reject a held reply with a note for its author")
     p.add_argument("id", type=int)
     p.add_argument("--note", required=True)
+    p = command("escalate", escalate, "escalate to a department's key contacts")
+    p.add_argument("id", type=conv_id)
+    p.add_argument("--to", required=True, metavar="DEPT")
+    p.add_argument("--note", required=True)
+    p.add_argument("--json", action="store_true")
+    p = command("private", move_private, "acknowledge in public and continue in private")
+    p.add_argument("id", type=conv_id)
 
 
 def check_reply(args: argparse.Namespace) -> int:
@@ -71,4 +78,23 @@ def approve(args: argparse.Namespace) -> int:
 def reject(args: argparse.Namespace) -> int:
     approval = open_desk().reject(args.id, note=args.note)
     line(f"approval #{approval.id} rejected; {approval.author} will see your note")
+    return 0
+
+
+def escalate(args: argparse.Namespace) -> int:
+    desk = open_desk()
+    row = desk.escalate(args.id, args.to, args.note)
+    if args.json:
+        emit_json({"id": row.id, "conversation_id": row.conversation_id, **row.contact})
+        return 0
+    found = desk.playbook.escalation(row.department, desk.clock())
+    line(f"#{args.id} escalated to {found.summary()}")
+    return 0
+
+
+def move_private(args: argparse.Namespace) -> int:
+    ack, private = open_desk().move_private(args.id)
+    line(
+        f"acknowledged in public (reply #{ack.id}); continue in private conversation #{private.id}"
+    )
     return 0
