@@ -66,3 +66,12 @@ def test_the_brands_own_order_pattern_and_extra_kinds() -> None:
         ("NW-123456", "order number in a public reply"),
         ("LN12345678", "loyalty number in a public reply"),
     ]
+
+
+def test_the_demo_playbook_blocks_its_own_order_numbers() -> None:
+    from frontdesk.core.playbook import Playbook, ReplyContext
+
+    text = "Hi Mary, order NW-123456 ships today; your reference AB-98765 too."
+    findings = Playbook.demo().check_reply(text, ReplyContext("x", "public", customer_name="Mary"))
+    assert [(f.rule, text[f.start : f.end]) for f in findings] == [("personal-data", "NW-123456")]
+    assert findings[0].blocks

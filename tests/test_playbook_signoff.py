@@ -100,3 +100,13 @@ def test_reasons_as_json() -> None:
     }
     (category,) = rules("[signoff]\ncategories = ['spam']\n").reasons("x", category="spam")
     assert category.as_json()["span"] is None
+
+
+def test_the_demo_playbook_through_its_entry_point() -> None:
+    from frontdesk.core.playbook import Playbook
+
+    playbook = Playbook.demo()
+    assert playbook.signoff("A refund of $140 is on its way.") == []  # its limit is 150
+    (reason,) = playbook.signoff("A refund of $160 is on its way.")
+    assert reason.why == "a refund of $160 is above 150"
+    assert [r.rule for r in playbook.signoff("ok", tags=["press"])] == ["tag"]

@@ -113,7 +113,7 @@ class CalendarConfig(Section):
                 raise ValueError(f"{key!r} names a day that another key already names")
             seen.update(days)
         if not any(parse_spans(spans) for spans in value.values()):
-            raise ValueError("the week has no open hours; use the built-in 'always' for 24/7")
+            raise ValueError("the week has no open hours, so no clock on it would ever run")
         return value
 
     @field_validator("holidays")
@@ -244,8 +244,3 @@ class BusinessHours(Calendar):
         if self.config.holidays:
             text += f", closed on {self.config.holidays} holidays"
         return text
-
-
-def build_calendar(name: str, config: CalendarConfig | None) -> Calendar:
-    """The runtime calendar for a configured name (`always` when there is no config)."""
-    return Calendar(name) if config is None else BusinessHours(name, config)

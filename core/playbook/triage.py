@@ -117,8 +117,8 @@ class _Compiled:
 
 
 class Triager:
-    """The triage rules compiled once: all keywords of all rules in one pass over the text,
-    each rule's patterns only when its cheaper conditions already hold."""
+    """The triage rules compiled once: each keyword of any rule looked for once per message,
+    each rule's patterns only tried when its cheaper conditions already hold."""
 
     def __init__(self, config: TriageConfig) -> None:
         self.config = config
