@@ -1,0 +1,1 @@
+"""Stateful fakes of the platforms the connectors talk to (X, Facebook, SMTP, IMAP)."""
