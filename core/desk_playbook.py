@@ -9,7 +9,14 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from frontdesk.core import approvals, conversations, engagement, escalations, handoff
+from frontdesk.core import (
+    approvals,
+    conversations,
+    engagement,
+    escalations,
+    handoff,
+    retriage,
+)
 from frontdesk.core.config import Settings
 from frontdesk.core.conversations import Thread
 from frontdesk.core.db import Database
@@ -155,6 +162,29 @@ class PlaybookDesk:
             )
             session.expunge_all()
             return ack, private
+
+    def override(
+        self,
+        conversation_id: int,
+        *,
+        category: str | None = None,
+        tags: list[str] | None = None,
+        priority: int | None = None,
+    ) -> Conversation:
+        """Change what triage decided (one key each in the workstation)."""
+        with self.db.write() as session:
+            conv = retriage.override(
+                session,
+                self.playbook,
+                conversation_id=conversation_id,
+                operator=self.login,
+                now=self.clock(),
+                category=category,
+                tags=tags,
+                priority=priority,
+            )
+            session.expunge(conv)
+            return conv
 
     def follow_up_text(self, conversation_id: int) -> str:
         """The public follow-up for this conversation's customer, ready to edit and send."""

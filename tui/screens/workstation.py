@@ -6,29 +6,27 @@ attributes set on the panes from the UI thread.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Footer, TextArea
+from textual.widgets import Footer
 
+from frontdesk.core import engagement, handoff
 from frontdesk.core.claims import Claim, live_holder
 from frontdesk.core.conversations import Thread
 from frontdesk.core.desk import Desk
-from frontdesk.core.errors import ClaimConflict, DatabaseError, FrontdeskError, StaleVersion
-from frontdesk.core.models import Conversation
+from frontdesk.core.errors import DatabaseError, FrontdeskError
 from frontdesk.core.sync_status import headline
-from frontdesk.core.text import terminal_safe
 from frontdesk.kb.store import KnowledgeBase
-from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PresenceChanged
-from frontdesk.tui.screens.filter import FilterScreen, QueueView
+from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded
+from frontdesk.tui.screens.filter import QueueView
+from frontdesk.tui.screens.playbook_actions import PlaybookActions
+from frontdesk.tui.screens.presence_actions import PresenceActions
+from frontdesk.tui.screens.work_actions import WorkActions, ident
 from frontdesk.tui.widgets.composer import Composer
 from frontdesk.tui.widgets.kb_panel import KnowledgePanel
 from frontdesk.tui.widgets.queue_list import QueueList, RowView
@@ -38,34 +36,8 @@ from frontdesk.tui.widgets.thread_view import ThreadView
 T = TypeVar("T")
 
 
-def ident(conv: Conversation) -> int:
-    """A stored conversation's id (always set once it has been read from the database)."""
-    assert conv.id is not None
-    return conv.id
-
-
-class WorkstationScreen(Screen[None]):
+class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions):
     """Queue on the left, thread and composer in the middle, knowledge on the right."""
-
-    BINDINGS = [
-        Binding("n", "claim_next", "Next", id="queue.claim_next"),
-        Binding("c", "claim", "Claim", id="queue.claim"),
-        Binding("u", "release", "Release", id="queue.release"),
-        Binding("r", "compose_reply", "Reply", id="thread.reply"),
-        Binding("i", "compose_note", "Note", id="thread.note"),
-        Binding("x", "resolve", "Resolve", id="thread.resolve"),
-        Binding("R", "retry_sends", "Retry send", show=False, id="thread.retry_send"),
-        # ctrl+enter reaches the app only where the terminal reports it (kitty protocol).
-        Binding("ctrl+s,ctrl+enter", "send", "Send", id="composer.send", priority=True),
-        Binding("slash", "search", "Search KB", id="kb.search"),
-        Binding("f", "cycle_filter", "View", id="queue.filter"),
-        Binding("F", "edit_filter", "Filter", id="queue.filter_prompt"),
-        Binding("escape", "leave", "Back", show=False, id="app.leave"),
-        *[
-            Binding(str(n), f"insert_answer({n})", f"Insert {n}", show=False, id=f"kb.insert_{n}")
-            for n in range(1, 10)
-        ],
-    ]
 
     def __init__(self, desk: Desk, kb: KnowledgeBase | None) -> None:
         super().__init__()
@@ -87,26 +59,6 @@ class WorkstationScreen(Screen[None]):
                 yield Composer(id="composer")
             yield KnowledgePanel(id="knowledge")
         yield Footer()
-
-    @property
-    def queue(self) -> QueueList:
-        return self.query_one(QueueList)
-
-    @property
-    def thread_view(self) -> ThreadView:
-        return self.query_one(ThreadView)
-
-    @property
-    def composer(self) -> Composer:
-        return self.query_one(Composer)
-
-    @property
-    def knowledge(self) -> KnowledgePanel:
-        return self.query_one(KnowledgePanel)
-
-    @property
-    def status(self) -> StatusBar:
-        return self.query_one(StatusBar)
 
     def on_mount(self) -> None:
         self.queue.focus()
@@ -140,6 +92,7 @@ class WorkstationScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="operator")
     def load_operator(self) -> None:
+        self._guard(lambda: self.desk.playbook)  # read the playbook file off the UI thread
         operator = self._guard(self.desk.operator)
         if operator is not None:
             self.app.call_from_thread(setattr, self.status, "role", operator.role)
@@ -176,6 +129,7 @@ class WorkstationScreen(Screen[None]):
             conv.preview,
             live,
             conv.status,
+            "sign-off" if conv.awaiting_signoff else "follow-up" if conv.follow_up else "",
         )
 
     @work(thread=True, exclusive=True, group="thread")
@@ -195,6 +149,13 @@ class WorkstationScreen(Screen[None]):
         self._show_presence()
         conv, cust = thread.conversation, thread.customer
         self.composer.set_channel(conv.channel)
+        playbook, login = self.desk.playbook, self.desk.login
+        self.composer.set_checker(lambda text: engagement.check(playbook, thread, login, text))
+        self.composer.follow_up = (
+            handoff.follow_up_text(playbook, engagement.first_name(thread))
+            if conv.follow_up == "due"
+            else ""
+        )
         first_name = (cust.display_name or cust.handle).split(" ")[0]
         self.knowledge.set_context(
             conv.channel,
@@ -248,6 +209,7 @@ class WorkstationScreen(Screen[None]):
 
     def on_changes_arrived(self, message: ChangesArrived) -> None:
         self.reload_queue()
+        self.tell_about_my_replies(message)
         if self.thread is None:
             return
         open_id = ident(self.thread.conversation)
@@ -267,45 +229,19 @@ class WorkstationScreen(Screen[None]):
                 f"your claim on #{open_id} was taken by {taker}", severity="warning", markup=False
             )
 
-    def on_presence_changed(self, message: PresenceChanged) -> None:
-        self.load_presence()
-
-    @work(thread=True, exclusive=True, group="presence")
-    def load_presence(self) -> None:
-        presence = self._guard(self.desk.presence)
-        if presence is not None:
-            self.app.call_from_thread(self._apply_presence, presence)
-
-    def _apply_presence(self, presence: dict[int, list[tuple[str, str]]]) -> None:
-        self.presence = presence
-        self.queue.set_presence(presence)
-        self._show_presence()
-
-    def _show_presence(self) -> None:
-        if self.thread is not None:
-            here = self.presence.get(ident(self.thread.conversation), [])
-            self.thread_view.set_presence([p for p in here if p[0] != self.desk.login])
-
-    @work(thread=True, group="presence-beat")
-    def announce(self, conversation_id: int | None, state: str) -> None:
-
-        def go() -> bool:
-            self.desk.announce(conversation_id, state)
-            return True
-
-        self._guard(go)
-
-    def beat_presence(self) -> None:
-        if self.thread is not None:
-            typing = self.composer.has_focus_within and bool(self.composer.text.strip())
-            self.announce(self.thread.conversation.id, "typing" if typing else "viewing")
-
-    @on(TextArea.Changed)
-    def announce_typing(self, event: TextArea.Changed) -> None:
-        now = time.monotonic()
-        if self.thread is not None and now - self._typing_announced > 5:
-            self._typing_announced = now
-            self.announce(self.thread.conversation.id, "typing")
+    def tell_about_my_replies(self, message: ChangesArrived) -> None:
+        """An approver's decision on a reply this operator wrote reaches them at once."""
+        for event in message.events:
+            if event.payload.get("author") != self.desk.login or event.actor == self.desk.login:
+                continue
+            where = f"#{event.conversation_id}"
+            if event.kind == "approval.approved":
+                self.notify(f"{event.actor} approved your reply on {where}; it is queued",
+                            markup=False, timeout=8)  # fmt: skip
+            elif event.kind == "approval.rejected":
+                note = event.payload.get("note", "")
+                self.notify(f"{event.actor} rejected your reply on {where}: {note}",
+                            severity="warning", markup=False, timeout=12)  # fmt: skip
 
     def on_knowledge_reloaded(self, message: KnowledgeReloaded) -> None:
         self.status.set_kb_state(
@@ -314,156 +250,3 @@ class WorkstationScreen(Screen[None]):
         )
         if message.updated:
             self.notify(f"KB updated: {message.updated} article(s)", markup=False)
-
-    # -- actions ---------------------------------------------------------------------
-
-    @work(thread=True, group="act")
-    def act(self, label: str, call: Callable[[], Any], reload_thread: int | None = None) -> None:
-        if self._guard(call) is not None or label in ("released", "resolved"):
-            self.app.call_from_thread(self.notify, label, markup=False, timeout=3)
-        self.reload_queue()
-        if reload_thread is not None:
-            self.load_thread(reload_thread)
-
-    def action_claim_next(self) -> None:
-        def go() -> Any:
-            claim = self.desk.claim_next()
-            if claim is None:
-                self.app.call_from_thread(self.notify, "nothing to claim", markup=False)
-                return None
-            self.held[claim.conversation_id] = claim
-            self.app.call_from_thread(self.load_thread, claim.conversation_id)
-            return claim
-
-        self.act("claimed the most urgent conversation", go)
-
-    def action_claim(self) -> None:
-        row = self.queue.row_at_cursor()
-        target = row.conversation_id if row else None
-        if target is not None:
-
-            def go() -> Claim:
-                claim = self.desk.claim(target)
-                self.held[target] = claim
-                return claim
-
-            self.act(f"claimed #{target}", go, target)
-
-    def action_release(self) -> None:
-        target = self.thread.conversation.id if self.thread else None
-        if target is not None:
-
-            def go() -> bool:
-                self.desk.release(target)
-                self.held.pop(target, None)
-                return True
-
-            self.act(f"released #{target}", go, target)
-
-    def action_resolve(self) -> None:
-        if self.thread is None:
-            return
-        conv = self.thread.conversation
-        target, seen = ident(conv), conv.version
-
-        def go() -> bool:
-            self.desk.resolve(target, seen_version=seen)
-            return True
-
-        self.act(f"resolved #{target}", go)
-        self.queue.action_cursor_down()
-
-    def action_retry_sends(self) -> None:
-        if self.thread is None:
-            return
-        failed = [i.id for i in self.thread.deliveries.values() if i.state == "failed" and i.id]
-        if not failed:
-            self.notify("no failed reply here", markup=False, timeout=3)
-            return
-
-        def go() -> bool:
-            for outbox_id in failed:
-                self.desk.retry_send(outbox_id)
-            return True
-
-        self.act(f"queued {len(failed)} repl{'ies' if len(failed) > 1 else 'y'} again", go,
-                 ident(self.thread.conversation))  # fmt: skip
-
-    def action_compose_reply(self) -> None:
-        self.composer.start(as_note=False)
-
-    def action_compose_note(self) -> None:
-        self.composer.start(as_note=True)
-
-    def action_send(self) -> None:
-        self.composer.submit()
-
-    def action_search(self) -> None:
-        self.add_class("-kb-open")
-        self.knowledge.focus_search()
-
-    def action_insert_answer(self, number: int) -> None:
-        self.knowledge.choose(number)
-
-    def action_leave(self) -> None:
-        self.remove_class("-kb-open")
-        self.queue.focus()
-
-    def action_cycle_filter(self) -> None:
-        self.apply_view(self.view.cycled())
-
-    def action_edit_filter(self) -> None:
-        def chosen(view: QueueView | None) -> None:
-            if view is not None:
-                self.apply_view(view)
-
-        self.app.push_screen(FilterScreen(self.view), chosen)
-
-    def apply_view(self, view: QueueView) -> None:
-        """Show the queue through `view`, from its most urgent row."""
-        self.view = view
-        label = view.label() or "all"
-        self.queue.border_title = Content(f"queue · {terminal_safe(label, keep_newlines=False)}")
-        self.notify(f"queue: {label}", markup=False, timeout=2)
-        self.queue.cursor = 0
-        self.reload_queue(reset=True, start=0)
-
-    @work(thread=True, group="send")
-    def send(self, thread: Thread, text: str, as_note: bool) -> None:
-        conv = thread.conversation
-        target = ident(conv)
-        done = "note added"
-        try:
-            if as_note:
-                self.desk.note(target, text)
-            else:
-                outcome = self.desk.reply(target, text, seen_version=conv.version)
-                done = "reply queued"
-                if outcome.approval is not None:
-                    done = f"held for sign-off (approval #{outcome.approval.id}): " + "; ".join(
-                        outcome.approval.reasons
-                    )
-        except (StaleVersion, ClaimConflict) as exc:
-            # The draft stays in the composer; show what changed.
-            self.app.call_from_thread(self.report, exc)
-            self.load_thread(target)
-            return
-        except FrontdeskError as exc:
-            self.app.call_from_thread(self.report, exc)
-            return
-        self.app.call_from_thread(self.composer.clear)
-        self.app.call_from_thread(self.notify, done, markup=False, timeout=5)
-        self.load_thread(target)
-        self.reload_queue()
-
-    @work(thread=True, exclusive=True, group="heartbeat")
-    def renew_claims(self) -> None:
-        """Keep the operator's leases alive while the app runs; say so at once if one is lost."""
-        for conversation_id, claim in list(self.held.items()):
-            try:
-                self.held[conversation_id] = self.desk.heartbeat(claim)
-            except ClaimConflict as exc:
-                self.held.pop(conversation_id, None)
-                self.app.call_from_thread(self.report, exc)
-            except FrontdeskError:
-                pass  # a busy database: the next beat retries, well inside the lease

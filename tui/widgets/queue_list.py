@@ -35,6 +35,8 @@ class RowView:
     preview: str
     holder: str | None
     status: str
+    flag: str = ""
+    """What the playbook says needs doing besides a reply: "sign-off", "follow-up"."""
 
 
 def countdown(due: datetime | None, now: datetime) -> str:
@@ -112,6 +114,8 @@ class QueueList(ScrollView, can_focus=True):
         self._clocks: dict[int, tuple[str, str]] = {}
         """The countdown label and colour each row was last drawn with, by row index."""
         self._scrollbars_for: Size | None = None
+        self._height = 1
+        """Rows in the viewport, kept by the UI thread (see visible_window)."""
 
     def on_mount(self) -> None:
         # Countdowns are minutes; rows are redrawn only when theirs changes, not on a timer.
@@ -220,9 +224,18 @@ class QueueList(ScrollView, can_focus=True):
         return self.rows.get(self.cursor)
 
     def visible_window(self) -> tuple[int, int]:
-        top = int(self.scroll_offset.y)
-        height = max(self.size.height, 1)
+        """Rows [start, start+count) worth fetching: the viewport and one screen either side.
+
+        Safe from a worker thread: it reads the height the UI thread recorded, never the
+        widget's geometry, whose lazy parts (the scrollbar corner) mount widgets and crash
+        outside the event loop ("RuntimeError: no running event loop").
+        """
+        top = int(self.scroll_y)
+        height = self._height
         return max(top - height, 0), height * 3
+
+    def on_resize(self) -> None:
+        self._height = max(self.size.height, 1)
 
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
@@ -264,6 +277,10 @@ class QueueList(ScrollView, can_focus=True):
             Segment(name + " ", base),
         ]
         tail = [Segment(" " + who, base + holder_style)] if who else []
+        if row.flag:  # what the playbook asks besides a reply: sign-off, a follow-up
+            lead.append(
+                Segment(f"[{row.flag}] ", base + self.get_component_rich_style("queue-list--soon"))
+            )
         used = sum(cell_len(seg.text) for seg in lead + tail)
         room = max(width - used, 0)
         preview = set_cell_size(terminal_safe(row.preview, keep_newlines=False), room)

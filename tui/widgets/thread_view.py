@@ -59,9 +59,19 @@ class ThreadView(VerticalScroll, can_focus=True):
             + (f" · tags {terminal_safe(tags, keep_newlines=False)}" if tags else "")
             + (f" · held by {conv.claimed_by}" if conv.claimed_by else "")
         )
+        triage = [f"{conv.category or 'uncategorised'} · priority {conv.priority}"]
+        triage += [f"team {conv.team}"] if conv.team else []
+        triage += ["awaiting sign-off"] if conv.awaiting_signoff else []
+        triage += ["public follow-up due"] if conv.follow_up else []
+        triage += [f"linked #{conv.linked_id}"] if conv.linked_id else []
+        why = "; ".join(f"{r.get('rule')}: {r.get('why')}" for r in conv.triage[-3:])
         widgets: list[Static] = [
             Static(title, classes="thread-title"),
             Static(history, classes="thread-history"),
+            Static(
+                Content(terminal_safe(" · ".join(triage) + (f" ({why})" if why else ""))),
+                classes="thread-history",
+            ),
         ]
         for message in thread.messages:
             stamp = as_utc(message.created_at).strftime("%Y-%m-%d %H:%M")
@@ -87,7 +97,7 @@ class ThreadView(VerticalScroll, can_focus=True):
                 )
             )
             widgets.append(Static(safe(message.body), classes=f"message {message.direction}"))
-        widgets.insert(2, Static(Content(""), classes="thread-presence"))
+        widgets.insert(3, Static(Content(""), classes="thread-presence"))
         with self.app.batch_update():
             await self.remove_children()
             await self.mount_all(widgets)
