@@ -20,7 +20,8 @@ PREVIEW_CHARS = 200
 # What a reply does to its conversation: the customer's turn now, so no clock runs until
 # they write again; a public follow-up task is done once anything is posted.
 REPLY_ASSIGNMENTS = (
-    "status = 'waiting', sla_due_at = NULL, sla_clock = NULL, sla_state = 'ok',"
+    "status = 'waiting', sla_due_at = NULL, sla_warn_at = NULL, sla_clock = NULL,"
+    " sla_state = 'ok',"
     " follow_up = NULL, first_response_at = COALESCE(first_response_at, :now),"
     " last_message_at = :now, message_count = message_count + 1,"
     " preview = :preview, updated_at = :now"

@@ -19,6 +19,7 @@ from frontdesk.core import (
     presence,
     queue,
     schema,
+    sla_watch,
     sync_status,
 )
 from frontdesk.core.claims import Claim
@@ -199,6 +200,11 @@ class Desk(PlaybookDesk):
     def service_status(self) -> sync_status.ServiceStatus:
         with self.db.read() as session:
             return sync_status.service_status(session)
+
+    def sweep(self) -> sla_watch.Sweep:
+        """Record SLA warnings and breaches that are due (sync runs this every pass)."""
+        with self.db.write() as session:
+            return sla_watch.sweep(session, now=self.clock())
 
     def ingest(self, lines: Iterable[str | bytes]) -> ingest.IngestReport:
         return ingest.ingest_stream(

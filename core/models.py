@@ -129,6 +129,7 @@ class Conversation(SQLModel, table=True):
         ),
         Index("ix_conversation_status_due", "status", "sla_due_at"),
         Index("ix_conversation_holder", "claimed_by"),
+        Index("ix_conversation_sla_watch", "sla_state", "sla_warn_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -148,6 +149,8 @@ class Conversation(SQLModel, table=True):
     last_inbound_at: datetime | None = Field(default=None, sa_type=timestamp_type())
     last_message_at: datetime | None = Field(default=None, sa_type=timestamp_type())
     sla_due_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    sla_warn_at: datetime | None = Field(default=None, sa_type=timestamp_type())
+    """When the clock's warning lead starts (a share of the target left, in running time)."""
     sla_clock: str | None = Field(default=None, max_length=8)
     """Which clock `sla_due_at` belongs to: "first" or "next" response (None: no clock runs)."""
     sla_state: str = Field(default="ok", max_length=8)

@@ -19,6 +19,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=status)
     p = sub.add_parser(
+        "sweep",
+        help="record SLA warnings and breaches now due (sync does this every pass)",
+        description="record SLA warnings and breaches now due (sync does this every pass)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=sweep)
+    p = sub.add_parser(
         "retry", help="send a failed reply again", description="send a failed reply again"
     )
     p.add_argument("outbox_id", type=int, metavar="OUTBOX_ID")
@@ -67,4 +74,13 @@ def status(args: argparse.Namespace) -> int:
 def retry(args: argparse.Namespace) -> int:
     item = open_desk().retry_send(args.outbox_id)
     line(f"outbox item {item.id} queued again (attempt {item.attempts + 1} next)")
+    return 0
+
+
+def sweep(args: argparse.Namespace) -> int:
+    done = open_desk().sweep()
+    if args.json:
+        emit_json({"warned": done.warned, "breached": done.breached})
+    else:
+        line(f"{len(done.warned)} SLA warning(s), {len(done.breached)} breach(es) recorded")
     return 0

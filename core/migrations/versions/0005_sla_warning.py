@@ -1,0 +1,26 @@
+"""The SLA clock's warning time, kept like its due time so a sweep finds what to warn about.
+
+Revision: 0005, after 0004.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("conversation", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sla_warn_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_conversation_sla_watch", ["sla_state", "sla_warn_at"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("conversation", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversation_sla_watch")
+        batch_op.drop_column("sla_warn_at")
