@@ -53,7 +53,7 @@ def sweep(session: Session, *, now: datetime, actor: str = "sla") -> Sweep:
     for kind, statement in (("sla.breached", _BREACH), ("sla.warning", _WARN)):
         rows = session.connection().execute(statement, {"now": now}).all()
         found[kind] = [(int(r[0]), r[1]) for r in rows]
-    log = [
+    log: list[tuple[datetime, str, str, int | None, dict[str, Any]]] = [
         (now, actor, kind, conversation_id, {"due": as_utc(due).isoformat()})
         for kind, rows in found.items()
         for conversation_id, due in rows
