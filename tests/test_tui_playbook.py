@@ -164,3 +164,46 @@ async def test_escalate_go_private_and_retriage_keys(db: Database, settings: Set
         await pilot.press("t")
         await settle(pilot, app)
         assert screen.composer.text.strip() and "Kim" in screen.composer.text
+
+
+async def test_a_playbook_edit_takes_effect_and_a_broken_one_is_refused(
+    db: Database, settings: Settings
+) -> None:
+    _seed(db, "where is my order?")
+    assert settings.playbook is not None
+    path = Path(settings.playbook)
+    app = _app(db, settings, "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = workstation(app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        await pilot.press("r", *"Hi Kim, that is bananas")
+        await pilot.pause()
+        assert screen.composer.findings == []
+
+        def said(text: str) -> bool:
+            return any(text in n.message for n in app._notifications)
+
+        path.write_text(
+            PLAYBOOK + '\n[[tone.banned]]\nphrase = "bananas"\ninstead = "surprising"\n',
+            encoding="utf-8",
+        )
+        for _ in range(200):  # the watcher debounces bursts of saves
+            if said("playbook updated"):
+                break
+            await pilot.pause(0.05)
+        assert said("playbook updated")
+        await pilot.press("space")  # any change re-runs the check against the new rules
+        await pilot.pause()
+        assert [f.rule for f in screen.composer.findings] == ["banned-phrase"]
+
+        path.write_text("[tone\nbroken = ", encoding="utf-8")
+        for _ in range(200):
+            if said("playbook edit refused"):
+                break
+            await pilot.pause(0.05)
+        assert said("playbook edit refused") and said("playbook.toml:1")
+        await pilot.press("space")
+        await pilot.pause()
+        assert [f.rule for f in screen.composer.findings] == ["banned-phrase"]  # last good

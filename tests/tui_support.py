@@ -35,7 +35,7 @@ def desk_for(db: Database, login: str) -> Desk:
     return Desk(Settings(), login, db=db)
 
 
-LIFETIME_WORKERS = {"feed", "kb-watch"}  # run until the app exits
+LIFETIME_WORKERS = {"feed", "kb-watch", "playbook-watch"}  # run until the app exits
 
 
 async def settle(pilot, app: FrontdeskApp) -> None:

@@ -13,7 +13,12 @@ from textual.worker import get_current_worker
 from frontdesk.core.desk import Desk
 from frontdesk.kb.store import KnowledgeBase, Reload
 from frontdesk.tui.commands import FrontdeskCommands
-from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PresenceChanged
+from frontdesk.tui.messages import (
+    ChangesArrived,
+    KnowledgeReloaded,
+    PlaybookReloaded,
+    PresenceChanged,
+)
 from frontdesk.tui.screens.help import HelpScreen
 from frontdesk.tui.screens.workstation import WorkstationScreen
 
@@ -47,6 +52,7 @@ class FrontdeskApp(App[None]):
         self.follow_changes()
         if self.kb is not None:
             self.load_knowledge()
+        self.watch_playbook()
 
     @work(thread=True, exclusive=True, group="feed", exit_on_error=False)
     def follow_changes(self) -> None:
@@ -107,6 +113,26 @@ class FrontdeskApp(App[None]):
             self._deliver(KnowledgeReloaded(len(kb.articles), result.changed, problems))
 
         await watch(kb, reloaded)
+
+    @work(exclusive=True, group="playbook-watch", exit_on_error=False)
+    async def watch_playbook(self) -> None:
+        """Every session takes a saved playbook edit at once; a broken edit is refused and
+        said so, and the last good playbook stays in force."""
+        import asyncio
+
+        from frontdesk.core.playbook.store import PlaybookReload, watch
+
+        store = await asyncio.to_thread(lambda: self.desk.playbook_store)
+        if store.path == Path() or not store.path.parent.is_dir():
+            return  # no playbook file configured: the built-in defaults stay
+
+        def reloaded(result: PlaybookReload) -> None:
+            problem = str(result.problem) if result.problem else None
+            self._deliver(PlaybookReloaded(problem))
+
+        if store.problem is not None:
+            self._deliver(PlaybookReloaded(str(store.problem)))
+        await watch(store, reloaded)
 
     def action_help(self) -> None:
         where = type(self.focused).__name__ if self.focused else "workstation"

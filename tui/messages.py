@@ -41,3 +41,10 @@ class PresenceChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, PresenceChanged)
+
+
+@dataclass
+class PlaybookReloaded(Message):
+    """The playbook file changed: a new playbook is in force, or the edit was refused."""
+
+    problem: str | None

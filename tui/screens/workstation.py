@@ -22,7 +22,7 @@ from frontdesk.core.desk import Desk
 from frontdesk.core.errors import DatabaseError, FrontdeskError
 from frontdesk.core.sync_status import headline
 from frontdesk.kb.store import KnowledgeBase
-from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded
+from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PlaybookReloaded
 from frontdesk.tui.screens.filter import QueueView
 from frontdesk.tui.screens.playbook_actions import PlaybookActions
 from frontdesk.tui.screens.presence_actions import PresenceActions
@@ -242,6 +242,19 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions):
                 note = event.payload.get("note", "")
                 self.notify(f"{event.actor} rejected your reply on {where}: {note}",
                             severity="warning", markup=False, timeout=12)  # fmt: skip
+
+    def on_playbook_reloaded(self, message: PlaybookReloaded) -> None:
+        if message.problem:
+            self.notify(
+                f"playbook edit refused, the last good one stays: {message.problem}",
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+        else:
+            self.notify("playbook updated", markup=False, timeout=3)
+        if self.thread is not None:  # the tone check of the open draft follows the new rules
+            self.load_thread(self.thread.conversation.id or 0)
 
     def on_knowledge_reloaded(self, message: KnowledgeReloaded) -> None:
         self.status.set_kb_state(
