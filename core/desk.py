@@ -29,6 +29,7 @@ from frontdesk.core.db import Database
 from frontdesk.core.desk_playbook import PlaybookDesk
 from frontdesk.core.errors import DatabaseError
 from frontdesk.core.events import EventRecord
+from frontdesk.core.intake import Intake
 from frontdesk.core.models import Message, Operator
 from frontdesk.core.models_channels import OutboxItem
 from frontdesk.core.operators import ensure_operator, require_role
@@ -208,5 +209,10 @@ class Desk(PlaybookDesk):
 
     def ingest(self, lines: Iterable[str | bytes]) -> ingest.IngestReport:
         return ingest.ingest_stream(
-            self.db, lines, sla=self.settings.sla, actor=self.login, now=self.clock()
+            self.db,
+            lines,
+            sla=self.settings.sla,
+            actor=self.login,
+            now=self.clock(),
+            intake=Intake(self.playbook),
         )

@@ -1,0 +1,242 @@
+"""Ingest's set-based statements, run through the driver with every value converted once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from frontdesk.core.clock import as_utc
+from frontdesk.core.db import DriverStatement
+from frontdesk.core.models import VerbatimText
+
+Key = tuple[str, str]
+Row = tuple[Any, ...]
+
+# SQLite's default limit on parameters per statement since 3.32 (PostgreSQL allows 65,535);
+# longer multi-row statements are cut into chunks below it.
+_MAX_PARAMS = 32_766
+_VERBATIM = VerbatimText()
+
+
+class Driver:
+    """The transaction's driver connection, with its backend's placeholders and value forms.
+
+    SQLAlchemy's bulk path (bind processors per value, insertmanyvalues, result processing)
+    cost 17-39 µs a row where the driver needs about 6 (bench/README.md), so ingest writes
+    through the driver. Values are converted exactly as the models' column types store them,
+    so rows written here and rows written through the ORM read back the same.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.postgresql = conn.dialect.name == "postgresql"
+        self._dialect = conn.dialect
+        # Inside the Connection's transaction: BEGIN (IMMEDIATE on SQLite) is already issued.
+        self._raw: Any = conn.connection.driver_connection
+        self._mark = "%s" if self.postgresql else "?"
+        # A batch names the same instants many times (its `now` on every row); a conversion
+        # costs microseconds, a lookup a fraction of one.
+        self._stamps: dict[datetime, Any] = {}
+
+    def ts(self, value: datetime) -> Any:
+        """A datetime as stored: aware UTC for psycopg, SQLAlchemy's UTC text on SQLite."""
+        stamp = self._stamps.get(value)
+        if stamp is None:
+            utc = as_utc(value)
+            stamp = (
+                utc if self.postgresql else utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+            )
+            self._stamps[value] = stamp
+        return stamp
+
+    def text(self, value: str) -> str | None:
+        """Customer text as VerbatimText stores it (escaped on PostgreSQL when it holds NUL)."""
+        return _VERBATIM.process_bind_param(value, self._dialect) if self.postgresql else value
+
+    def named(self, stmt: DriverStatement) -> str:
+        return stmt.postgresql if self.postgresql else stmt.sqlite
+
+    def any_of(self, column: str, values: Collection[str]) -> tuple[str, list[Any]]:
+        """`column` is one of `values`: one array parameter on PostgreSQL, an IN list on SQLite."""
+        if self.postgresql:
+            return f"{column} = ANY(%s)", [list(values)]
+        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+    def select(self, sql: str, params: list[Any]) -> list[Row]:
+        rows: list[Row] = self._raw.execute(sql, params).fetchall()
+        return rows
+
+    def insert(self, head: str, rows: list[Row], tail: str) -> list[Row]:
+        """`head VALUES (...), (...) tail` over all rows, in chunks; the rows it returns."""
+        if not rows:
+            return []
+        width = len(rows[0])
+        one = f"({', '.join([self._mark] * width)})"
+        per = max(1, _MAX_PARAMS // width)
+        out: list[Row] = []
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            sql = f"{head} VALUES {', '.join([one] * len(chunk))} {tail}"
+            out += self._raw.execute(sql, [v for row in chunk for v in row]).fetchall()
+        return out
+
+    def executemany(self, stmt: DriverStatement, params: list[dict[str, Any]]) -> None:
+        if not params:
+            return
+        if self.postgresql:
+            with self._raw.cursor() as cur:
+                cur.executemany(stmt.postgresql, params)
+        else:
+            self._raw.executemany(stmt.sqlite, params)
+
+
+def _pairs_filter(
+    drv: Driver, channel: str, key: str, pairs: Collection[Key]
+) -> tuple[str, list[Any]]:
+    """A filter matching the rows whose (channel, key) is in `pairs`, and possibly a few more.
+
+    Not a row-value IN: SQLite (3.40) answers `(a, b) IN (VALUES ...)` by scanning the whole
+    (channel, key) index, or the whole message table, once per batch: seconds per batch at a
+    million messages. Two plain INs are answered with index probes on both backends; callers
+    keep only the rows whose pair they asked for.
+    """
+    on_channel, first = drv.any_of(channel, sorted({c for c, _ in pairs}))
+    on_key, second = drv.any_of(key, sorted({k for _, k in pairs}))
+    return f"{on_channel} AND {on_key}", first + second
+
+
+def stored_threads(drv: Driver, pairs: Collection[Key]) -> dict[Key, str]:
+    """The thread key of each stored message among `pairs` (channel, external id)."""
+    if not pairs:
+        return {}
+    where, params = _pairs_filter(drv, "m.channel", "m.external_id", pairs)
+    sql = (
+        "SELECT m.channel, m.external_id, c.thread_key FROM message m"
+        f" JOIN conversation c ON c.id = m.conversation_id WHERE {where}"
+    )
+    return {(ch, ext): key for ch, ext, key in drv.select(sql, params) if (ch, ext) in pairs}
+
+
+def conversations(drv: Driver, keys: Collection[Key]) -> dict[Key, tuple[int, str]]:
+    """The id and status of each stored conversation among `keys` (channel, thread key)."""
+    if not keys:
+        return {}
+    where, params = _pairs_filter(drv, "channel", "thread_key", keys)
+    sql = f"SELECT id, channel, thread_key, status FROM conversation WHERE {where}"
+    return {
+        (ch, key): (cid, st) for cid, ch, key, st in drv.select(sql, params) if (ch, key) in keys
+    }
+
+
+_CUSTOMER_HEAD = (
+    "INSERT INTO customer (channel, platform_user_id, handle, display_name, followers, tags,"
+    " created_at)"
+)
+# A message without a follower count keeps the count we already know.
+_CUSTOMER_TAIL = (
+    "ON CONFLICT (channel, platform_user_id) DO UPDATE SET handle = excluded.handle,"
+    " display_name = excluded.display_name,"
+    " followers = COALESCE(excluded.followers, customer.followers)"
+    " RETURNING id, channel, platform_user_id"
+)
+
+
+def upsert_customers(drv: Driver, rows: list[Row]) -> dict[Key, int]:
+    """Insert or refresh customers (channel, user id, handle, name, followers, created at)."""
+    values = [(c, u, drv.text(h), drv.text(n), f, "[]", drv.ts(at)) for c, u, h, n, f, at in rows]
+    returned = drv.insert(_CUSTOMER_HEAD, values, _CUSTOMER_TAIL)
+    return {(channel, user): cid for cid, channel, user in returned}
+
+
+_CONVERSATION_HEAD = (
+    "INSERT INTO conversation (channel, visibility, thread_key, customer_id, status, priority,"
+    " tags, claim_token, version, message_count, first_inbound_at, last_inbound_at,"
+    " last_message_at, sla_due_at, preview, created_at, updated_at,"
+    " category, team, triage, sla_warn_at, sla_clock)"
+)
+# On PostgreSQL another ingest may have created the thread meanwhile; the caller folds
+# the batch into that one with the UPDATE below instead.
+_CONVERSATION_TAIL = (
+    "ON CONFLICT (channel, thread_key) DO NOTHING RETURNING id, channel, thread_key"
+)
+
+
+def insert_conversations(drv: Driver, rows: Iterable[Row]) -> dict[Key, int]:
+    """Insert new conversations in their final form.
+
+    Each row: channel, visibility, thread key, customer id, message count, first and last
+    message time, SLA due, preview, now, and the playbook's plan (None: no triage; the SLA
+    due alone). They start as `new` and unclaimed.
+    """
+    values = [
+        (ch, vis, key, cust, "new", plan.priority if plan else 0,
+         json.dumps(plan.tags if plan else []), 0, n, n, drv.ts(first), drv.ts(last),
+         drv.ts(last), drv.ts(due), drv.text(preview), drv.ts(now), drv.ts(now),
+         plan.category if plan else None, plan.team if plan else None,
+         json.dumps(plan.reasons if plan else []),
+         drv.ts(plan.warn_at) if plan else None, "first")
+        for ch, vis, key, cust, n, first, last, due, preview, now, plan in rows
+    ]  # fmt: skip
+    returned = drv.insert(_CONVERSATION_HEAD, values, _CONVERSATION_TAIL)
+    return {(channel, key): cid for cid, channel, key in returned}
+
+
+_MESSAGE_HEAD = (
+    "INSERT INTO message (conversation_id, channel, direction, author, body, external_id,"
+    " in_reply_to, url, created_at, recorded_at)"
+)
+_MESSAGE_TAIL = "ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, channel, external_id"
+
+
+def insert_messages(drv: Driver, rows: Iterable[Row]) -> dict[Key, int]:
+    """Insert inbound messages (conversation id, channel, author, body, external id,
+    in reply to, url, created at, now); returns the id of each one stored."""
+    values = [
+        (cid, ch, "inbound", drv.text(author), drv.text(body), ext, reply, url, drv.ts(at),
+         drv.ts(now))
+        for cid, ch, author, body, ext, reply, url, at, now in rows
+    ]  # fmt: skip
+    returned = drv.insert(_MESSAGE_HEAD, values, _MESSAGE_TAIL)
+    return {(channel, ext): mid for mid, channel, ext in returned}
+
+
+# One statement folds any number of new messages into a stored conversation; each CASE keeps
+# the row right whatever order messages arrive in, and whatever an operator did meanwhile.
+_UPDATE = DriverStatement(
+    "UPDATE conversation SET"
+    " version = version + :n, message_count = message_count + :n,"
+    " status = CASE WHEN status IN ('resolved', 'closed', 'waiting') THEN 'open' ELSE status END,"
+    " first_inbound_at = COALESCE(first_inbound_at, :first_at),"
+    " sla_warn_at = CASE WHEN status IN ('new', 'open') AND sla_due_at IS NOT NULL"
+    "   THEN sla_warn_at ELSE :warn END,"
+    " sla_clock = CASE WHEN status IN ('new', 'open') AND sla_due_at IS NOT NULL"
+    "   THEN sla_clock ELSE :clock END,"
+    " sla_state = CASE WHEN status IN ('new', 'open') AND sla_due_at IS NOT NULL"
+    "   THEN sla_state ELSE 'ok' END,"
+    " sla_due_at = CASE WHEN status IN ('new', 'open') AND sla_due_at IS NOT NULL"
+    "   THEN sla_due_at ELSE :due END,"
+    " last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < :last_at"
+    "   THEN :last_at ELSE last_inbound_at END,"
+    " preview = CASE WHEN last_message_at IS NULL OR last_message_at <= :last_at"
+    "   THEN :preview ELSE preview END,"
+    " last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < :last_at"
+    "   THEN :last_at ELSE last_message_at END,"
+    " updated_at = :now"
+    " WHERE id = :id"
+)
+
+
+def update_conversations(drv: Driver, rows: Iterable[Row]) -> None:
+    """Fold new messages into stored conversations (id, message count, first and last
+    message time, SLA due, warning time, clock kind, preview, now). A conversation whose
+    clock is running keeps it; one that was answered or closed starts the new clock."""
+    params = [
+        {"id": cid, "n": n, "first_at": drv.ts(first), "last_at": drv.ts(last),
+         "due": drv.ts(due), "warn": drv.ts(warn) if warn else None, "clock": clock,
+         "preview": drv.text(preview), "now": drv.ts(now)}
+        for cid, n, first, last, due, warn, clock, preview, now in rows
+    ]  # fmt: skip
+    drv.executemany(_UPDATE, params)
