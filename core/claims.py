@@ -18,6 +18,7 @@ it), never against a clock read separately from the decision.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,17 @@ URGENCY = "sla_due_at NULLS LAST, priority DESC, first_inbound_at, id"
 _COLS = "id, sla_due_at, priority, first_inbound_at"
 _READY = "claimed_by IS NULL AND status IN ('new', 'open')"
 _LAPSED = "claimed_by IS NOT NULL AND claim_expires_at <= :now AND status IN ('new', 'open')"
+# Which teams' conversations the caller may take: `:teams` is ",care,billing," (NULL: any).
+# A string keeps the statement one cached text however many teams there are; a
+# conversation no rule routed counts as the default team's.
+_TEAMS = (
+    "(CAST(:teams AS TEXT) IS NULL"
+    " OR instr(CAST(:teams AS TEXT), ',' || COALESCE(team, :default_team) || ',') > 0)"
+)
+_TEAMS_PG = (
+    "(CAST(:teams AS TEXT) IS NULL"
+    " OR strpos(CAST(:teams AS TEXT), ',' || COALESCE(team, :default_team) || ',') > 0)"
+)
 _TAKE = (
     "claimed_by = :operator, claim_token = claim_token + 1, claim_expires_at = :expires, "
     "status = CASE WHEN status = 'new' THEN 'open' ELSE status END, updated_at = :now"
@@ -71,19 +83,19 @@ _CLAIM_NEXT_SQLITE = DriverStatement(
     f"UPDATE conversation SET {_TAKE} WHERE id = ("
     f" SELECT id FROM ("
     f"  SELECT * FROM (SELECT {_COLS} FROM conversation INDEXED BY ix_conversation_ready"
-    f"   WHERE {_READY} ORDER BY {URGENCY} LIMIT 1)"
+    f"   WHERE {_READY} AND {_TEAMS} ORDER BY {URGENCY} LIMIT 1)"
     f"  UNION ALL"
     f"  SELECT * FROM (SELECT {_COLS} FROM conversation INDEXED BY ix_conversation_lease"
-    f"   WHERE {_LAPSED} ORDER BY {URGENCY} LIMIT 1)"
+    f"   WHERE {_LAPSED} AND {_TEAMS} ORDER BY {URGENCY} LIMIT 1)"
     f" ) ORDER BY {URGENCY} LIMIT 1"
     f") RETURNING id, claim_token"
 )
 # SKIP LOCKED lets each competing operator lock a different candidate; the outer UPDATE
 # re-asserts the predicate because a row may have been claimed between snapshot and lock.
 _CLAIM_NEXT_PG = DriverStatement(
-    f"WITH ready AS (SELECT {_COLS} FROM conversation WHERE {_READY}"
+    f"WITH ready AS (SELECT {_COLS} FROM conversation WHERE {_READY} AND {_TEAMS_PG}"
     f"   ORDER BY {URGENCY} LIMIT 1 FOR UPDATE SKIP LOCKED),"
-    f" lapsed AS (SELECT {_COLS} FROM conversation WHERE {_LAPSED}"
+    f" lapsed AS (SELECT {_COLS} FROM conversation WHERE {_LAPSED} AND {_TEAMS_PG}"
     f"   ORDER BY {URGENCY} LIMIT 1 FOR UPDATE SKIP LOCKED),"
     f" pick AS (SELECT id FROM (SELECT * FROM ready UNION ALL SELECT * FROM lapsed) c"
     f"   ORDER BY {URGENCY} LIMIT 1)"
@@ -157,15 +169,32 @@ def live_holder(conversation: Conversation, now: datetime) -> str | None:
     return conversation.claimed_by
 
 
-def claim_next(session: Session, *, operator: str, now: datetime, lease: timedelta) -> Claim | None:
-    """Claim the most urgent workable conversation, or return None when there is none."""
+def claim_next(
+    session: Session,
+    *,
+    operator: str,
+    now: datetime,
+    lease: timedelta,
+    teams: Collection[str] | None = None,
+    default_team: str = "care",
+) -> Claim | None:
+    """Claim the most urgent workable conversation of `teams` (None: of any team), or
+    return None when there is none."""
     conn = session.connection()
     stmt = _CLAIM_NEXT_PG if conn.dialect.name == "postgresql" else _CLAIM_NEXT_SQLITE
     expires = now + lease
-    row = stmt.run(conn, {"operator": operator, "now": now, "expires": expires}).first()
+    params = {
+        "operator": operator,
+        "now": now,
+        "expires": expires,
+        "teams": None if teams is None else "," + ",".join(teams) + ",",
+        "default_team": default_team,
+    }
+    row = stmt.run(conn, params).fetchone()
     if row is None:
         return None
-    claim = Claim(row.id, operator, row.claim_token, as_utc(expires))
+    conversation_id, token = row
+    claim = Claim(conversation_id, operator, token, as_utc(expires))
     _record(session, claim, now, "claim.taken", {"next": True})
     return claim
 

@@ -113,11 +113,28 @@ class Desk(PlaybookDesk):
             )
 
     def claim_next(self) -> Claim | None:
+        """The most urgent conversation of the operator's own teams, else of the teams that
+        overflow to them because nobody of theirs is online (the playbook's routing)."""
         self.operator()
+        playbook = self.playbook
+        default = playbook.config.routing.default_team
         with self.db.write() as session:
-            return claims.claim_next(
-                session, operator=self.login, now=self.clock(), lease=self.lease
-            )
+            available = presence.online(session, now=self.clock())
+            offer = playbook.claimable_teams(self.login, available)
+            for teams in (offer.own, offer.overflow):
+                if not teams:
+                    continue
+                claim = claims.claim_next(
+                    session,
+                    operator=self.login,
+                    now=self.clock(),
+                    lease=self.lease,
+                    teams=teams,
+                    default_team=default,
+                )
+                if claim is not None:
+                    return claim
+            return None
 
     def heartbeat(self, claim: Claim) -> Claim:
         with self.db.write() as session:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import or_, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from frontdesk.core.events import NOTIFY_CHANNEL
-from frontdesk.core.models import Presence
+from frontdesk.core.models import Operator, Presence
 
 TTL = timedelta(seconds=30)
 STATES = ("viewing", "typing")
@@ -62,3 +62,16 @@ def active(session: Session, *, now: datetime) -> dict[int, list[tuple[str, str]
         if conversation_id is not None:
             found[conversation_id].append((operator, state))
     return dict(found)
+
+
+def online(session: Session, *, now: datetime) -> set[str]:
+    """Operators with a live presence (the workstation beats every few seconds) who are
+    not marked away: the ones who can take work now."""
+    rows = session.exec(
+        select(Presence.operator)
+        .join(Operator, col(Operator.login) == Presence.operator, isouter=True)
+        .where(
+            col(Presence.expires_at) > now, or_(col(Operator.away).is_(None), ~col(Operator.away))
+        )
+    )
+    return set(rows)
