@@ -96,6 +96,9 @@ def demo(args: argparse.Namespace) -> int:
         from importlib.resources import files
 
         shutil.copytree(Path(str(files("frontdesk.kb") / "demo")), kb_dir)
+        # The demo playbook sits next to the articles, where the gatekeeper keeps it.
+        demo_playbook = files("frontdesk.core.playbook") / "demo_playbook.toml"
+        (kb_dir / "playbook.toml").write_text(demo_playbook.read_text(encoding="utf-8"))
     me = _login()
     config.write_text(
         f'database_url = "sqlite:///{db_path}"\nkb_dir = "{kb_dir}"\n\n'
