@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -12,13 +13,17 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from frontdesk.kb.article import Article
+from frontdesk.kb.article import PLACEHOLDER_RE, Article
 from frontdesk.kb.query import fold, stem, words
+from frontdesk.kb.synonyms import Synonyms
 
 # How much a word counts by where it appears: the phrasings customers use and the title
 # say most about what an article answers; the body says more, less precisely.
 FIELD_WEIGHTS = {"title": 3.0, "questions": 2.5, "tags": 2.0, "body": 1.0}
 FUZZY_CUTOFF = 78.0
+# Links and placeholders are in every variant ("https", "northwind", "{name}") and say
+# nothing about what an article answers; left in, they make a customer's "name" match all.
+_NOISE = re.compile(rf"https?://\S+|{PLACEHOLDER_RE.pattern}")
 
 Slots = npt.NDArray[np.int64]
 Weights = npt.NDArray[np.float64]
@@ -71,6 +76,7 @@ class InvertedIndex:
         self._sorted: list[str] = []
         self._expansions: dict[str, tuple[tuple[str, float], ...]] = {}
         self.surface: dict[str, set[str]] = {}
+        self.synonyms = Synonyms()
         self.version = 0
 
     def __len__(self) -> int:
@@ -87,7 +93,7 @@ class InvertedIndex:
         doc = document_of(article)
         weights: dict[str, float] = {}
         for name, weight in FIELD_WEIGHTS.items():
-            found = words(doc.field_text(name))
+            found = words(_NOISE.sub(" ", doc.field_text(name)))
             for word, n in Counter(found).items():
                 term = stem(word)
                 self.surface.setdefault(term, set()).add(word)
@@ -111,6 +117,11 @@ class InvertedIndex:
         self.docs[doc.key] = doc
         self.slot_of[doc.key] = slot
         self._terms_of[doc.key] = tuple(weights)
+        self.version += 1
+
+    def set_synonyms(self, synonyms: Synonyms) -> None:
+        """Replace the gatekeeper's synonym table (search reads it on every query)."""
+        self.synonyms = synonyms
         self.version += 1
 
     def remove(self, key: str) -> None:

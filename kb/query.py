@@ -10,12 +10,18 @@ from functools import lru_cache
 import Stemmer
 
 _WORD = re.compile(r"\w+")
+# Customers write "hasn't" and "hasnt" alike, so an apostrophe inside a word is dropped
+# rather than splitting it into "hasn" and a lost "t".
+_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
 # Words too common to tell answers apart; dropping them keeps long customer messages cheap.
+# The contractions are here without their apostrophe, the form they take after _APOSTROPHE.
 STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have hi
-    hello hey how i i'm im if in is it its just me my no not of on or our please so that the
+    hello hey how i im if in is it its just me my no not of on or our please so that the
     their them then there they this to too up us was we were what when where which who why
-    will with would you your yours am any all about again get got dont thanks thank""".split()
+    will with would you your yours am any all about again get got dont thanks thank
+    cant couldnt wont wouldnt shouldnt doesnt didnt isnt arent wasnt werent hasnt havent
+    hadnt ive youre youve theyre weve wheres whats hows whos thats theres heres lets""".split()
 )
 
 
@@ -39,7 +45,7 @@ def stem(word: str) -> str:
 
 def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """The searchable words of `text`: folded, at least two characters, stopwords dropped."""
-    found = _WORD.findall(fold(text))
+    found = _WORD.findall(_APOSTROPHE.sub("", fold(text)))
     if keep_stopwords:
         return [w for w in found if len(w) > 1 or w.isdigit()]
     return [w for w in found if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]
@@ -55,6 +61,9 @@ class Query:
     suffix: tuple[str, ...] = ()  # word$: the title or id ends with it
     negate: tuple[str, ...] = ()  # !word: must not appear anywhere
     raw: str = field(default="", compare=False)
+    # Every word of the fuzzy part in order, stopwords kept, for the synonym table's phrases
+    # ("too small" says more than "small").
+    sequence: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def empty(self) -> bool:
@@ -68,6 +77,7 @@ def parse_query(raw: str) -> Query:
     prefix: list[str] = []
     suffix: list[str] = []
     negate: list[str] = []
+    sequence: list[str] = []
     for token in raw.split():
         if token.startswith("!") and len(token) > 1:
             negate.append(fold(token[1:].strip("^$'")))
@@ -79,4 +89,13 @@ def parse_query(raw: str) -> Query:
             suffix.append(fold(token[:-1]))
         else:
             fuzzy.extend(words(token))
-    return Query(tuple(fuzzy), tuple(exact), tuple(prefix), tuple(suffix), tuple(negate), raw)
+            sequence.extend(words(token, keep_stopwords=True))
+    return Query(
+        tuple(fuzzy),
+        tuple(exact),
+        tuple(prefix),
+        tuple(suffix),
+        tuple(negate),
+        raw,
+        tuple(sequence),
+    )

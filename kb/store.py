@@ -10,6 +10,7 @@ from pathlib import Path
 from frontdesk.kb.article import Article, ArticleError, parse_article
 from frontdesk.kb.index import InvertedIndex
 from frontdesk.kb.search import Hit, search
+from frontdesk.kb.synonyms import SYNONYMS_FILE, Synonyms, load_synonyms
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +28,9 @@ class Reload:
 
 @dataclass
 class KnowledgeBase:
-    """Articles by path relative to `root`. A file that breaks on reload keeps its last good
-    version in service, and its problem is listed until it is fixed or deleted."""
+    """Articles by path relative to `root`, and the synonym table (`_synonyms.toml` at the
+    root). A file that breaks on reload keeps its last good version in service, and its
+    problem is listed until it is fixed or deleted."""
 
     root: Path
     articles: dict[str, Article] = field(default_factory=dict)
@@ -43,9 +45,14 @@ class KnowledgeBase:
         kb.refresh(kb.article_paths())
         return kb
 
+    @property
+    def synonyms_path(self) -> Path:
+        return self.root / SYNONYMS_FILE
+
     def article_paths(self) -> list[Path]:
-        """Every Markdown file under the root, hidden folders (such as .git) excluded."""
-        paths = []
+        """Every file the knowledge base is built from: each Markdown file under the root,
+        hidden folders (such as .git) excluded, and the synonym table when there is one."""
+        paths = [self.synonyms_path] if self.synonyms_path.is_file() else []
         for path in sorted(self.root.rglob("*.md")):
             rel = path.relative_to(self.root)
             if any(part.startswith(".") for part in rel.parts):
@@ -59,6 +66,9 @@ class KnowledgeBase:
         removed: list[str] = []
         problems: list[ArticleError] = []
         for path in paths:
+            if path.absolute() == self.synonyms_path:
+                self._refresh_synonyms(updated, removed, problems)
+                continue
             rel = self._relative(path)
             if rel is None:
                 continue
@@ -86,6 +96,36 @@ class KnowledgeBase:
                 self.index.add(article)
             updated.append(rel)
         return Reload(tuple(updated), tuple(removed), tuple(problems))
+
+    def _refresh_synonyms(
+        self, updated: list[str], removed: list[str], problems: list[ArticleError]
+    ) -> None:
+        """Reload the synonym table; like an article, a broken save keeps the last good
+        table in service, and a deleted file leaves search without synonyms. A symlink that
+        leads out of the folder counts as no file, as for articles."""
+        path = self.synonyms_path
+        if not (path.is_file() and path.resolve().is_relative_to(self.root)):
+            with self.lock:
+                gone = self.problems.pop(SYNONYMS_FILE, None) is not None
+                if self.index.synonyms.digest:  # a table was loaded, even an empty one
+                    self.index.set_synonyms(Synonyms())
+                    gone = True
+            if gone:
+                removed.append(SYNONYMS_FILE)
+            return
+        try:
+            table = load_synonyms(path, SYNONYMS_FILE)
+        except ArticleError as exc:
+            with self.lock:
+                self.problems[SYNONYMS_FILE] = exc
+            problems.append(exc)
+            return
+        with self.lock:
+            fixed = self.problems.pop(SYNONYMS_FILE, None) is not None
+            if table.digest == self.index.synonyms.digest and not fixed:
+                return
+            self.index.set_synonyms(table)
+        updated.append(SYNONYMS_FILE)
 
     def _relative(self, path: Path) -> str | None:
         """The path relative to the root, or None for files that are not articles here.

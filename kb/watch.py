@@ -9,6 +9,7 @@ from pathlib import Path
 from watchfiles import Change, DefaultFilter, awatch
 
 from frontdesk.kb.store import KnowledgeBase, Reload
+from frontdesk.kb.synonyms import SYNONYMS_FILE
 
 # watchfiles groups a burst of changes until none arrives for STEP_MS (or DEBOUNCE_MS
 # passes), so a 500-file `git checkout` costs one or two refreshes, and a single saved
@@ -18,15 +19,15 @@ DEBOUNCE_MS = 1600
 
 
 class ArticleFilter(DefaultFilter):
-    """Markdown files and folders outside hidden folders; editors' swap and backup files are
-    ignored. Folders count because a folder moved in, out or renamed arrives as one event for
-    the folder, and files written into a brand-new folder before the watcher has added it
-    arrive as no event at all."""
+    """Markdown files, the synonym table, and folders, outside hidden folders; editors' swap
+    and backup files are ignored. Folders count because a folder moved in, out or renamed
+    arrives as one event for the folder, and files written into a brand-new folder before
+    the watcher has added it arrive as no event at all."""
 
     def __call__(self, change: Change, path: str) -> bool:
         if not super().__call__(change, path):
             return False
-        if path.endswith(".md"):
+        if path.endswith(".md") or Path(path).name == SYNONYMS_FILE:
             return True
         # A folder that appeared, or any path that went away (it may have been a folder).
         return (change == Change.added and Path(path).is_dir()) or change == Change.deleted
@@ -38,7 +39,7 @@ def affected(kb: KnowledgeBase, changes: Iterable[tuple[Change, str]]) -> list[P
     gone: list[str] = []  # folder prefixes relative to the root, "returns/"
     for change, raw in changes:
         path = Path(raw)
-        if path.suffix == ".md" and not path.is_dir():
+        if (path.suffix == ".md" or path.name == SYNONYMS_FILE) and not path.is_dir():
             paths.add(path)
         elif change == Change.added and path.is_dir():
             paths.update(path.rglob("*.md"))

@@ -169,6 +169,15 @@ def test_parse_problems_are_findings(tmp_path: Path) -> None:
     assert str(found[0]).startswith("broken.md:4: parse: broken YAML")
 
 
+def test_a_broken_synonym_table_is_a_finding(tmp_path: Path) -> None:
+    write(tmp_path, "ok.md", article("Fine"))
+    write(tmp_path, "_synonyms.toml", '[orders]\nparcel = ["box"]\nlate = 5\n')
+    found = findings(tmp_path)
+    assert [str(f) for f in found] == [
+        "_synonyms.toml:3: parse: 'late': expected a list of words or phrases"
+    ]
+
+
 # --- the CLI ------------------------------------------------------------------------------
 
 

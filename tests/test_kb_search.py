@@ -142,6 +142,30 @@ def test_as_json_carries_the_spans(index: InvertedIndex) -> None:
     assert data["spans"] == [[15, 23]]
 
 
+def test_a_prefix_does_not_favour_the_rarest_word_it_could_become() -> None:
+    """Typing "refu" in a KB that says "refund" everywhere and "refused" once: the rare
+    completion must not outweigh the common one just for being rare."""
+    index = InvertedIndex()
+    for n in range(10):
+        index.add(article(f"notes/{n}.md", f"# Note {n}\n\nA refund note.\n"))
+    index.add(article("a/refund.md", "# Refund\n\nMoney back.\n"))
+    index.add(article("b/refused.md", "# Refused\n\nThe bank said no.\n"))
+    assert ids(index, "refu")[0] == "a/refund"
+    assert ids(index, "refus")[0] == "b/refused"
+    assert ids(index, "refused card")[0] == "b/refused"
+
+
+def test_a_known_word_is_not_outweighed_by_its_rarer_neighbours() -> None:
+    """ "new" is not "newsletter", even though "newsletter" is the rarer word."""
+    index = InvertedIndex()
+    for n in range(6):
+        index.add(article(f"new/{n}.md", f"# Item {n}\n\nA new thing.\n"))
+    index.add(article("news/letter.md", "# Newsletter\n\nMonthly.\n"))
+    index.add(article("new/arrivals.md", "# New arrivals\n\nFresh in.\n"))
+    assert ids(index, "new arrivals?")[0] == "new/arrivals"
+    assert ids(index, "anything new?")[0] == "new/arrivals"
+
+
 def test_exact_operator(index: InvertedIndex) -> None:
     assert set(ids(index, "'refund")) == {"returns/refund-status", "shipping/lost-parcel"}
     # A misspelling is no exact match, while the fuzzy word would find it.
@@ -191,6 +215,15 @@ def test_query_parsing() -> None:
     )
     # A lone operator character is a fuzzy token, not an operator.
     assert parse_query("' ^ $ !").empty
+
+
+def test_an_apostrophe_inside_a_word_is_dropped_not_a_split() -> None:
+    """Customers write "hasn't" and "hasnt" alike; both are the same (common) word."""
+    for text in ("parcel hasn't moved", "parcel hasnt moved", "parcel hasn\u2019t moved"):
+        query = parse_query(text)
+        assert query.fuzzy == ("parcel", "moved")
+        assert query.sequence == ("parcel", "hasnt", "moved")  # kept for synonym phrases
+    assert parse_query("the customer's boots").fuzzy == ("customers", "boots")
 
 
 def test_channel_filter(index: InvertedIndex) -> None:

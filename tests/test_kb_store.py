@@ -205,3 +205,61 @@ def test_files_that_are_not_markdown_and_outside_paths_are_ignored(
     text = write(root, "readme.txt", "# Text\n")
     assert kb.refresh([other, text]).changed == 0
     assert len(kb.articles) == 3
+
+
+def test_the_synonym_table_loads_reloads_and_keeps_its_last_good_version(root: Path) -> None:
+    table = write(root, "_synonyms.toml", 'refund = ["dosh"]\n')
+    kb = KnowledgeBase.load(root)
+    assert table in kb.article_paths()
+    assert "_synonyms.toml" not in kb.articles  # a table, not an article
+    assert found(kb, "dosh") == ["returns/refund-status.md"]
+    assert kb.refresh([table]).changed == 0  # unchanged: nothing to report
+
+    write(root, "_synonyms.toml", 'refund = ["dosh"]\n"password reset" = ["locked out"]\n')
+    result = kb.refresh([table])
+    assert result.updated == ("_synonyms.toml",)
+    assert found(kb, "locked out") == ["account/password.md"]
+
+    write(root, "_synonyms.toml", 'refund = ["dosh"]\ndelivery = "p&p"\n')
+    result = kb.refresh([table])
+    assert result.changed == 0
+    assert [str(p) for p in result.problems] == [
+        "_synonyms.toml:2: 'p&p': no words (one-letter words don't count)"
+    ]
+    assert str(kb.problems["_synonyms.toml"]).startswith("_synonyms.toml:2: ")
+    assert found(kb, "locked out") == ["account/password.md"]  # the last good table serves
+
+    write(root, "_synonyms.toml", 'refund = ["dosh"]\ndelivery = ["postage"]\n')
+    result = kb.refresh([table])
+    assert result.updated == ("_synonyms.toml",)
+    assert kb.problems == {}
+    assert found(kb, "postage") == ["shipping/delivery.md"]
+    assert found(kb, "locked out") == []
+
+    table.unlink()
+    result = kb.refresh([table])
+    assert result.removed == ("_synonyms.toml",)
+    assert found(kb, "dosh") == []
+    assert kb.refresh([table]).changed == 0
+
+
+def test_a_synonym_table_that_never_loaded_is_listed_then_cleared_by_deletion(root: Path) -> None:
+    table = write(root, "_synonyms.toml", "refund = [\n")
+    kb = KnowledgeBase.load(root)
+    assert kb.problems["_synonyms.toml"].line == 2
+    assert "broken TOML" in kb.problems["_synonyms.toml"].reason
+    assert len(kb.articles) == 3  # the articles load all the same
+    table.unlink()
+    assert kb.refresh([table]).removed == ("_synonyms.toml",)
+    assert kb.problems == {}
+
+
+def test_only_the_table_at_the_root_counts(tmp_path: Path, root: Path) -> None:
+    write(root, "returns/_synonyms.toml", 'refund = ["dosh"]\n')
+    outside = write(tmp_path, "elsewhere/_synonyms.toml", 'refund = ["dosh"]\n')
+    kb = KnowledgeBase.load(root)
+    assert found(kb, "dosh") == []
+    assert kb.refresh([root / "returns" / "_synonyms.toml", outside]).changed == 0
+    (root / "_synonyms.toml").symlink_to(outside)  # a link leading out is not followed
+    assert kb.refresh([root / "_synonyms.toml"]).changed == 0
+    assert found(kb, "dosh") == []

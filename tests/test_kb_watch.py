@@ -140,6 +140,29 @@ async def test_a_broken_save_is_reported_and_the_fix_too(watching: Watching) -> 
     assert "returns/refund-status.md" in watching.calls[calls_before].updated
 
 
+async def test_the_synonym_table_hot_reloads(watching: Watching) -> None:
+    kb, root = watching.kb, watching.root
+    assert found(kb, "dosh") == []
+    table = write(root, "_synonyms.toml", 'refund = ["dosh"]\n')
+    await until(lambda: found(kb, "dosh") == ["returns/refund-status.md"], "the new table")
+    assert any("_synonyms.toml" in c.updated for c in watching.calls)
+
+    # Saved through a temporary file, as editors do.
+    temp = root / ".synonyms.tmp"
+    temp.write_text('refund = ["dosh", "cash back"]\n')
+    os.replace(temp, table)
+    await until(lambda: found(kb, "cash back") == ["returns/refund-status.md"], "the edit")
+
+    table.write_text('refund = ["dosh"\n')  # broken: the last good table stays
+    await until(lambda: "_synonyms.toml" in kb.problems, "the problem")
+    assert kb.problems["_synonyms.toml"].line == 2
+    assert found(kb, "cash back") == ["returns/refund-status.md"]
+
+    table.unlink()
+    await until(lambda: found(kb, "dosh") == [], "the deletion")
+    await until(lambda: "_synonyms.toml" not in kb.problems, "the problem to clear")
+
+
 async def test_a_checkout_burst_costs_at_most_two_refreshes(watching: Watching) -> None:
     """Like `git checkout` of a branch with 500 more articles, in new nested folders."""
     kb, root = watching.kb, watching.root
