@@ -91,6 +91,47 @@ def test_upgrading_twice_is_a_no_op(empty: Database) -> None:
         assert len(session.exec(select(Message)).all()) == 1  # the data is untouched
 
 
+def test_upgrade_of_a_0003_database_with_data_keeps_it(empty: Database) -> None:
+    """Later migrations add columns to tables other tables reference; existing rows stay."""
+    assert schema.upgrade(empty, "0003") == "0003"
+    with empty.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO customer (id, channel, platform_user_id, handle, display_name,"
+                " tags, created_at) VALUES (1, 'x', 'u1', '@u1', 'U', '[]', :t)"
+            ),
+            {"t": NOW},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO conversation (id, channel, visibility, thread_key, customer_id,"
+                " status, priority, tags, claim_token, version, message_count, preview,"
+                " created_at, updated_at) VALUES (1, 'x', 'public', 'p1', 1, 'open', 0, '[]',"
+                " 0, 1, 1, 'hi', :t, :t)"
+            ),
+            {"t": NOW},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO message (conversation_id, channel, direction, author, body,"
+                " external_id, created_at, recorded_at) VALUES (1, 'x', 'inbound', '@u1',"
+                " 'hi', 'p1', :t, :t)"
+            ),
+            {"t": NOW},
+        )
+    assert schema.upgrade(empty) == schema.head_revision(empty)
+    assert schema.differences(empty) == []
+    with empty.read() as session:
+        (conv,) = session.exec(select(Conversation)).all()
+        assert (conv.preview, conv.sla_state, conv.triage, conv.awaiting_signoff) == (
+            "hi",
+            "ok",
+            [],
+            False,
+        )
+        assert len(session.exec(select(Message)).all()) == 1
+
+
 def test_differences_notices_drift(db: Database) -> None:
     """`differences` is not vacuously empty: a dropped index shows up."""
     with db.engine.begin() as conn:

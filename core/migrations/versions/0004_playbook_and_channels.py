@@ -123,21 +123,24 @@ def upgrade() -> None:
             batch_op.f("ix_outboxitem_conversation_id"), ["conversation_id"], unique=False
         )
 
-    with op.batch_alter_table("conversation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("sla_clock", sa.String(length=8), nullable=True))
-        batch_op.add_column(
-            sa.Column("sla_state", sa.String(length=8), nullable=False, server_default="ok")
-        )
-        batch_op.add_column(sa.Column("triage", sa.JSON(), nullable=False, server_default="[]"))
-        batch_op.add_column(sa.Column("linked_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("follow_up", sa.String(length=8), nullable=True))
-        batch_op.add_column(
-            sa.Column("awaiting_signoff", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-
-    with op.batch_alter_table("customer", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("person_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_customer_person_id"), ["person_id"], unique=False)
+    # Plain ALTER TABLE ADD COLUMN: a batch (copy-and-swap) migration of conversation on
+    # SQLite trips the foreign keys of the tables that reference it once there is data.
+    op.add_column("conversation", sa.Column("sla_clock", sa.String(length=8), nullable=True))
+    op.add_column(
+        "conversation",
+        sa.Column("sla_state", sa.String(length=8), nullable=False, server_default="ok"),
+    )
+    op.add_column(
+        "conversation", sa.Column("triage", sa.JSON(), nullable=False, server_default="[]")
+    )
+    op.add_column("conversation", sa.Column("linked_id", sa.Integer(), nullable=True))
+    op.add_column("conversation", sa.Column("follow_up", sa.String(length=8), nullable=True))
+    op.add_column(
+        "conversation",
+        sa.Column("awaiting_signoff", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("customer", sa.Column("person_id", sa.Integer(), nullable=True))
+    op.create_index("ix_customer_person_id", "customer", ["person_id"], unique=False)
 
 
 def downgrade() -> None:

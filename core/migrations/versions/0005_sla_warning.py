@@ -15,9 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("conversation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("sla_warn_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index("ix_conversation_sla_watch", ["sla_state", "sla_warn_at"])
+    # Plain ALTER TABLE (see 0004): no copy of the conversation table.
+    op.add_column("conversation", sa.Column("sla_warn_at", sa.DateTime(timezone=True)))
+    op.create_index("ix_conversation_sla_watch", "conversation", ["sla_state", "sla_warn_at"])
 
 
 def downgrade() -> None:
