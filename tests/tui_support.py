@@ -39,12 +39,17 @@ LIFETIME_WORKERS = {"feed", "kb-watch", "playbook-watch"}  # run until the app e
 
 
 async def settle(pilot, app: FrontdeskApp) -> None:
-    """Wait until every worker started by a key or a message has finished."""
-    for _ in range(3):
-        await pilot.pause()
-        pending = [w for w in app.workers if w.group not in LIFETIME_WORKERS and not w.is_finished]
-        if pending:  # an empty list would mean "every worker", the endless ones included
-            await app.workers.wait_for_complete(pending)
+    """Wait until every worker started by a key or a message has finished, twice over: the
+    thread and answer previews start on short timers once keys rest or results arrive."""
+    for _ in range(2):
+        await pilot.pause(0.2)
+        for _ in range(3):
+            await pilot.pause()
+            pending = [
+                w for w in app.workers if w.group not in LIFETIME_WORKERS and not w.is_finished
+            ]
+            if pending:  # an empty list would mean "every worker", the endless ones included
+                await app.workers.wait_for_complete(pending)
     await pilot.pause()
 
 

@@ -19,7 +19,7 @@ from frontdesk.tui.cli.context import open_desk
 from frontdesk.tui.cli.output import block, emit_json, line, table
 
 # What a log line may carry besides time, level and event (set by core via `extra=`).
-LOG_FIELDS = ("account", "counts", "errors", "until", "accounts", "once", "clean", "step")
+LOG_FIELDS = ("account", "counts", "errors", "until", "accounts", "once", "clean", "reason", "step")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
     p.set_defaults(handler=run_sync)
 
-    text = "scheduled posts: add, list, and the hold switch that stops them all"
+    text = "scheduled posts: add, list, cancel, and the hold switch that stops them all"
     p = sub.add_parser("schedule", help=text, description=text)
     p.set_defaults(handler=lambda _args: _help(p))
     actions = p.add_subparsers(dest="schedule_command", metavar="ACTION")
@@ -49,6 +49,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--all", action="store_true", help="published posts too")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=schedule_list)
+    q = actions.add_parser("cancel", help="take a scheduled (or failed) post off the list")
+    q.add_argument("post_id", type=int, metavar="ID")
+    q.set_defaults(handler=schedule_cancel)
     q = actions.add_parser("hold", help="stop every scheduled post until released")
     q.add_argument("--reason", default="", help="shown to everyone who lists the posts")
     q.set_defaults(handler=schedule_hold)
@@ -91,13 +94,18 @@ def run_sync(args: argparse.Namespace) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines())
     logger = logging.getLogger("frontdesk.sync")
+    saved = (logger.level, logger.propagate)
     logger.addHandler(handler)
     logger.setLevel(args.log_level.upper())
-    logger.propagate = False
+    logger.propagate = False  # one format on stderr, whatever the root logger does
     stop = threading.Event()
 
+    reason: list[str] = []
+
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        logger.info("stopping", extra={"event": "signal", "step": signal.Signals(signum).name})
+        # Only flags here: the loop notices them between steps and says why it stopped
+        # (logging from a signal handler could interleave with a line being written).
+        reason.append(signal.Signals(signum).name)
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -120,6 +128,7 @@ def run_sync(args: argparse.Namespace) -> int:
             drain_seconds=config.options.drain_seconds,
             stop=stop,
         )
+        loop.reason = reason
         clean = loop.run(once=args.once)
     finally:
         for connector in connectors.values():
@@ -128,6 +137,8 @@ def run_sync(args: argparse.Namespace) -> int:
         for signum, old in previous.items():
             signal.signal(signum, old)
         logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
     # A single pass is for scripts, which want to know that something went wrong; the
     # service reports its errors in the log and in `frontdesk status`, and keeps going.
     return 0 if clean or not args.once else 1
@@ -212,6 +223,14 @@ def schedule_list(args: argparse.Namespace) -> int:
     for p in rows:
         line(f"#{p.id}:")
         block(p.body)
+    return 0
+
+
+def schedule_cancel(args: argparse.Namespace) -> int:
+    desk = open_desk()
+    with desk.db.write() as session:
+        post = scheduled.cancel(session, args.post_id, by=desk.login, now=desk.clock())
+    line(f"scheduled post {post.id} cancelled")
     return 0
 
 

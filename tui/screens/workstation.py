@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Footer
+from textual.worker import get_current_worker
 
 from frontdesk.core import engagement, handoff
 from frontdesk.core.claims import Claim, live_holder
@@ -34,6 +36,8 @@ from frontdesk.tui.widgets.status_bar import StatusBar
 from frontdesk.tui.widgets.thread_view import ThreadView
 
 T = TypeVar("T")
+PREVIEW_DELAY = 0.12
+"""Seconds the queue cursor rests before the thread under it is loaded."""
 
 
 class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions):
@@ -45,6 +49,7 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions):
         self.kb = kb
         self.thread: Thread | None = None
         self.view = QueueView()
+        self._preview_timer: Timer | None = None
         self.held: dict[int, Claim] = {}
         self.presence: dict[int, list[tuple[str, str]]] = {}
         self._typing_announced = 0.0
@@ -175,7 +180,8 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions):
             return
         channel = self.thread.conversation.channel if self.thread else None
         hits = self.kb.search(query, limit=9, channel=channel)
-        self.app.call_from_thread(self.knowledge.show_hits, hits)
+        if not get_current_worker().is_cancelled:  # a newer keystroke's search replaced it
+            self.app.call_from_thread(self.knowledge.show_hits, hits)
 
     # -- pane messages ---------------------------------------------------------------
 
@@ -185,8 +191,13 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions):
 
     @on(QueueList.Highlighted)
     def preview_conversation(self, event: QueueList.Highlighted) -> None:
-        if self.thread is None or self.thread.conversation.id != event.conversation_id:
-            self.load_thread(event.conversation_id)
+        # The thread follows the cursor once it rests: while j is held down, loading and
+        # drawing every thread it passes would put the screen behind the keys.
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        target = event.conversation_id
+        if self.thread is None or self.thread.conversation.id != target:
+            self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self.load_thread(target))
 
     @on(QueueList.Opened)
     def open_conversation(self, event: QueueList.Opened) -> None:

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -15,6 +16,10 @@ from frontdesk.kb.search import Hit
 # Everything Markdown could read as syntax; customer values are spliced into the preview
 # with these escaped, so a name such as "[x](https://evil)" stays a name.
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#+-.!|~"})
+
+
+PREVIEW_DELAY = 0.15
+"""Seconds of quiet typing before the answer preview is drawn."""
 
 
 def markdown_literal(value: str) -> str:
@@ -44,6 +49,7 @@ class KnowledgePanel(Vertical):
         self.hits: list[Hit] = []
         self.channel = "x"
         self.values: dict[str, str] = {}
+        self._preview_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search the knowledge base (/)", id="kb-query")
@@ -73,7 +79,7 @@ class KnowledgePanel(Vertical):
             results.add_option(Option(Content(f"{number} {title}"), id=str(number)))
         if hits:
             results.highlighted = 0
-        self._preview(0)
+        self._preview_soon(0)
 
     def set_status(self, text: str) -> None:
         self.query_one("#kb-status", Static).update(Content(text))
@@ -94,6 +100,13 @@ class KnowledgePanel(Vertical):
         """Insert the n-th answer (1-based)."""
         if 1 <= number <= len(self.hits):
             self.post_message(self.AnswerChosen(self.hits[number - 1]))
+
+    def _preview_soon(self, index: int) -> None:
+        # Rendering Markdown costs far more than a search: while the operator types, only
+        # the list follows each key and the preview waits until they pause.
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self._preview(index))
 
     def _preview(self, index: int) -> None:
         preview = self.query_one("#kb-preview", Markdown)
