@@ -20,3 +20,6 @@ test:
 bench:
 	python bench/claim.py --quick
 	python bench/ingest.py --quick
+	python bench/kb.py --quick
+	python bench/playbook.py --quick
+	python bench/tui.py --quick
