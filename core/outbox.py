@@ -8,6 +8,7 @@ the state from the one it read is the only sender of that row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,22 +59,32 @@ def enqueue(session: Session, *, message: Message, conversation: Conversation) -
     return item
 
 
-def due(session: Session, *, now: datetime, limit: int = 100) -> list[OutboxItem]:
-    """Rows to work on now: queued, failed with a retry time passed, and unknown ones."""
+def due(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int = 100,
+    channels: Sequence[str] | None = None,
+    after_id: int = 0,
+) -> list[OutboxItem]:
+    """Rows to work on now, by id after `after_id`: queued ones, and failed and unknown ones
+    whose retry (or read-back) time has come; only `channels` when given."""
     o = OutboxItem
-    return list(
-        session.exec(
-            select(o)
-            .where(
-                or_(
-                    col(o.state).in_(("queued", "unknown")),
-                    and_(col(o.state) == "failed", col(o.next_attempt_at) <= now),
-                )
-            )
-            .order_by(col(o.id))
-            .limit(limit)
-        )
+    query = select(o).where(
+        col(o.id) > after_id,
+        or_(
+            col(o.state) == "queued",
+            and_(col(o.state) == "failed", col(o.next_attempt_at) <= now),
+            # An unknown row is read back at once, unless a read-back already failed.
+            and_(
+                col(o.state) == "unknown",
+                or_(col(o.next_attempt_at).is_(None), col(o.next_attempt_at) <= now),
+            ),
+        ),
     )
+    if channels is not None:
+        query = query.where(col(o.channel).in_(list(channels)))
+    return list(session.exec(query.order_by(col(o.id)).limit(limit)))
 
 
 def take(session: Session, item_id: int, *, expected: str, new: str, now: datetime) -> bool:
@@ -108,9 +119,17 @@ def mark_failed(
     _event(session, item, "outbox.failed", now, error=error, retry=retry_at is not None)
 
 
-def mark_unknown(session: Session, item: OutboxItem, *, error: str, now: datetime) -> None:
-    """The platform may have stored it: the next pass reads back before any resend."""
-    _set(session, item, state="unknown", last_error=error, now=now)
+def mark_unknown(
+    session: Session,
+    item: OutboxItem,
+    *,
+    error: str,
+    now: datetime,
+    retry_at: datetime | None = None,
+) -> None:
+    """The platform may have stored it: it is read back (at `retry_at`, or on the next pass)
+    before any resend."""
+    _set(session, item, state="unknown", last_error=error, next_attempt_at=retry_at, now=now)
     _event(session, item, "outbox.unknown", now, error=error)
 
 

@@ -107,3 +107,17 @@ def test_sweep_from_the_cli(db: Database, db_url: str, tmp_path: Path) -> None:
     result = Cli(db_url, tmp_path)("sweep", "--json")
     assert result.returncode == 0
     assert len(result.json()["breached"]) == 2  # both were due before today's real clock
+
+
+def test_sync_sweeps_on_each_pass(db: Database) -> None:
+    from frontdesk.core.config import SlaSettings
+    from frontdesk.core.sync import SyncService
+    from frontdesk.core.sync_loop import SyncLoop
+
+    ids = _seed(db, 3)
+    later = NOW + timedelta(hours=1)
+    service = SyncService(db, {}, sla=SlaSettings(), clock=lambda: later)
+    assert SyncLoop(service, poll_seconds={}).run(once=True) is True
+    breached = [e.conversation_id for e in Desk(Settings(), "x", db=db).events_after(0)
+                if e.kind == "sla.breached"]  # fmt: skip
+    assert sorted(c or 0 for c in breached) == ids

@@ -36,7 +36,7 @@ def _id(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, its options and its handler."""
-    from frontdesk.tui.cli import admin, channels, engage, kb, run, work
+    from frontdesk.tui.cli import admin, channels, engage, kb, run, sync, work
 
     parser = argparse.ArgumentParser(
         prog="frontdesk",
@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     kb.register(sub)
     channels.register(sub)
+    sync.register(sub)
     engage.register(sub, _id)
     return parser
 

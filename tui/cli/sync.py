@@ -118,6 +118,7 @@ def run_sync(args: argparse.Namespace) -> int:
             desk.db,
             connectors,
             sla=desk.settings.sla,
+            intake=_intake(desk),
             channels={n: sync_config.queue_channel(a) for n, a in accounts.items()},
             batch=config.options.batch,
             budget=config.options.budget,
@@ -134,6 +135,7 @@ def run_sync(args: argparse.Namespace) -> int:
         for connector in connectors.values():
             connector.close()
         lock.release()
+        desk.db.dispose()
         for signum, old in previous.items():
             signal.signal(signum, old)
         logger.removeHandler(handler)
@@ -249,3 +251,10 @@ def schedule_release(args: argparse.Namespace) -> int:
         released = scheduled.release(session, operator=operator, now=desk.clock())
     line("the hold was not on" if released is None else "hold released: scheduled posts go again")
     return 0
+
+
+def _intake(desk: Any) -> Any:
+    # The playbook pulls in the rule engines: only a running sync needs them.
+    from frontdesk.core.intake import Intake
+
+    return Intake(desk.playbook)
