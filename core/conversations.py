@@ -72,9 +72,15 @@ def get_thread(session: Session, conversation_id: int) -> Thread:
             .order_by(col(Message.id))
         )
     )
+    # History spans every identity linked to the same person (X and email, say).
+    same_person = (
+        select(Customer.id).where(Customer.person_id == customer.person_id)
+        if customer.person_id is not None
+        else select(Customer.id).where(Customer.id == customer.id)
+    )
     earlier, first = session.exec(
         select(func.count(col(Conversation.id)), func.min(Conversation.first_inbound_at)).where(
-            Conversation.customer_id == conv.customer_id
+            col(Conversation.customer_id).in_(same_person)
         )
     ).one()
     deliveries = {

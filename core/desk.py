@@ -14,6 +14,7 @@ from frontdesk.core import (
     conversations,
     events,
     handoff,
+    identities,
     ingest,
     outbox,
     presence,
@@ -218,6 +219,11 @@ class Desk(PlaybookDesk):
     def service_status(self) -> sync_status.ServiceStatus:
         with self.db.read() as session:
             return sync_status.service_status(session)
+
+    def link_customers(self, first: int, second: int) -> int:
+        """One person behind two identities (an X handle and an email address, say)."""
+        with self.db.write() as session:
+            return identities.link(session, first, second, by=self.login, now=self.clock())
 
     def sweep(self) -> sla_watch.Sweep:
         """Record SLA warnings and breaches that are due (sync runs this every pass)."""

@@ -19,6 +19,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=status)
     p = sub.add_parser(
+        "link",
+        help="link two customer identities of one person (history spans both)",
+        description="link two customer identities of one person (history spans both)",
+    )
+    p.add_argument("customers", type=int, nargs=2, metavar="CUSTOMER_ID")
+    p.set_defaults(handler=link)
+    p = sub.add_parser(
         "sweep",
         help="record SLA warnings and breaches now due (sync does this every pass)",
         description="record SLA warnings and breaches now due (sync does this every pass)",
@@ -83,4 +90,11 @@ def sweep(args: argparse.Namespace) -> int:
         emit_json({"warned": done.warned, "breached": done.breached})
     else:
         line(f"{len(done.warned)} SLA warning(s), {len(done.breached)} breach(es) recorded")
+    return 0
+
+
+def link(args: argparse.Namespace) -> int:
+    first, second = args.customers
+    person = open_desk().link_customers(first, second)
+    line(f"customers {first} and {second} are one person now (person {person})")
     return 0
