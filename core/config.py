@@ -132,7 +132,6 @@ class Settings(_Section):
             raise ConfigError(f"{path}: the knowledge-base folder does not exist")
         return path
 
-
     def resolved_playbook(self) -> Path | None:
         """The playbook file in force (it may not exist yet: then the defaults apply), or
         None when neither `playbook` nor a knowledge-base folder is configured."""

@@ -242,7 +242,7 @@ async def test_a_failed_reply_shows_why_and_r_queues_it_again(seeded: Database) 
     app = FrontdeskApp(desk_for(seeded, "alice"), DEMO_KB)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        screen = workstation(app)
+        workstation(app)
         await pilot.press("n")
         await settle(pilot, app)
         await pilot.press("r", *"We are on it", "ctrl+s")
