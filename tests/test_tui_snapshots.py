@@ -249,6 +249,13 @@ def test_workstation_searching_the_knowledge_base_narrow(
         await pilot.press("slash", *"refund")
         pilot.app.screen.query_one("#kb-query", Input).cursor_blink = False
         await settle(pilot, pilot.app)
+        # The answer preview is Markdown, drawn once typing pauses: wait until it is there.
+        preview = pilot.app.screen.query_one("#kb-preview")
+        for _ in range(100):
+            if preview.children:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot, pilot.app)
 
     assert snap_compare(workstation, terminal_size=NARROW, run_before=search)
 

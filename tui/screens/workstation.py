@@ -128,7 +128,7 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions):
         return RowView(
             conv.id,
             conv.sla_due_at,
-            self.desk.settings.sla.target_minutes(conv.channel, conv.visibility),
+            conv.sla_warn_at,
             conv.channel,
             row.handle or row.name,
             conv.preview,

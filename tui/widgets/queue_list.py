@@ -29,7 +29,8 @@ class RowView:
 
     conversation_id: int
     due: datetime | None
-    target_minutes: int
+    warn_at: datetime | None
+    """When the playbook's warning lead starts (the row turns "due soon")."""
     channel: str
     customer: str
     preview: str
@@ -298,7 +299,7 @@ class QueueList(ScrollView, can_focus=True):
         left = (as_utc(row.due) - now).total_seconds()
         if left < 0:
             return label, "queue-list--late"
-        if left < row.target_minutes * 60 / 4:  # the playbook's default warning lead
+        if row.warn_at is not None and as_utc(row.warn_at) <= now:
             return label, "queue-list--soon"
         return label, "queue-list--ok"
 
