@@ -17,6 +17,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy import DateTime, text
+from sqlmodel import SQLModel
 
 from frontdesk.core import claims, conversations, events, ingest
 from frontdesk.core.claims import Claim
@@ -95,9 +96,11 @@ def _line(ext: str, thread: str, at: datetime) -> str:
 
 
 def _reset(db: Database) -> None:
+    # Every table, children first: replies also write rows that point at their message
+    # (the outbox), and later features will add more.
     with db.write() as session:
-        for table in ("message", "event", "conversation", "customer"):
-            session.connection().execute(text(f"DELETE FROM {table}"))
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            session.connection().execute(text(f'DELETE FROM "{table.name}"'))
 
 
 def machine_for(db: Database) -> type[RuleBasedStateMachine]:
