@@ -118,7 +118,7 @@ async def test_changes_from_another_session_appear_without_a_key(seeded: Databas
         queue = app.screen.query_one(QueueList)
         target = queue.rows[2].conversation_id
         desk_for(seeded, "bob").claim(target)
-        for _ in range(50):  # readiness wait for the feed, not a timing assertion
+        for _ in range(200):  # readiness wait for the feed, not a timing assertion
             await pilot.pause(0.1)
             row = next((r for r in queue.rows.values() if r.conversation_id == target), None)
             if row is not None and row.holder == "bob":

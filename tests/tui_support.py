@@ -6,6 +6,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+from textual.worker import WorkerCancelled
+
 from frontdesk.core.clock import utcnow
 from frontdesk.core.config import Settings
 from frontdesk.core.db import Database
@@ -49,7 +51,10 @@ async def settle(pilot, app: FrontdeskApp) -> None:
                 w for w in app.workers if w.group not in LIFETIME_WORKERS and not w.is_finished
             ]
             if pending:  # an empty list would mean "every worker", the endless ones included
-                await app.workers.wait_for_complete(pending)
+                try:
+                    await app.workers.wait_for_complete(pending)
+                except WorkerCancelled:
+                    pass  # replaced by a newer one of its group (a reload, a search): done
     await pilot.pause()
 
 
