@@ -29,10 +29,18 @@ EVENT_LOCK_KEY = 0x66_64_65_76  # core.events._EVENT_LOCK_KEY: the same advisory
 # The raw anchors do the work claim_next does, written straight against the driver: one
 # conditional UPDATE ... RETURNING that picks the most urgent ready (or lapsed) row, and
 # the claim.taken event, in one transaction. Same predicates, order and indexes as core.
-URGENCY = "sla_due_at, priority DESC, first_inbound_at, id"
+URGENCY = "sla_due_at NULLS LAST, priority DESC, first_inbound_at, id"
 COLS = "id, sla_due_at, priority, first_inbound_at"
-READY = "claimed_by IS NULL AND status IN ('new', 'open')"
-LAPSED = "claimed_by IS NOT NULL AND claim_expires_at <= {now} AND status IN ('new', 'open')"
+# The team filter core applies; the bench's operators may take any team (teams NULL).
+TEAMS = (
+    "(CAST({teams} AS TEXT) IS NULL"
+    " OR {find}(CAST({teams} AS TEXT), ',' || COALESCE(team, {default}) || ',') > 0)"
+)
+READY = "claimed_by IS NULL AND status IN ('new', 'open') AND " + TEAMS
+LAPSED = (
+    "claimed_by IS NOT NULL AND claim_expires_at <= {now} AND status IN ('new', 'open') AND "
+    + TEAMS
+)
 TAKE = (
     "claimed_by = {op}, claim_token = claim_token + 1, claim_expires_at = {exp},"
     " status = CASE WHEN status = 'new' THEN 'open' ELSE status END, updated_at = {now}"
@@ -47,7 +55,7 @@ RAW_SQLITE_CLAIM = (
     f"   WHERE {LAPSED} ORDER BY {URGENCY} LIMIT 1)"
     f" ) ORDER BY {URGENCY} LIMIT 1"
     f") RETURNING id, claim_token, claim_expires_at"
-).format(op=":op", exp=":exp", now=":now")
+).format(op=":op", exp=":exp", now=":now", teams=":teams", default=":default", find="instr")
 RAW_SQLITE_EVENT = (
     "INSERT INTO event (at, actor, kind, conversation_id, payload) VALUES (?, ?, ?, ?, ?)"
 )
@@ -61,9 +69,24 @@ RAW_PG_CLAIM = (
     f" UPDATE conversation SET {TAKE} FROM pick WHERE conversation.id = pick.id"
     f" AND (claimed_by IS NULL OR claim_expires_at <= {{now}}) AND status IN ('new', 'open')"
     f" RETURNING conversation.id, claim_token, claim_expires_at"
-).format(op="%(op)s", exp="%(exp)s", now="%(now)s")
+).format(
+    op="%(op)s",
+    exp="%(exp)s",
+    now="%(now)s",
+    teams="%(teams)s",
+    default="%(default)s",
+    find="strpos",
+)
 RAW_PG_EVENT = (
     "INSERT INTO event (at, actor, kind, conversation_id, payload) VALUES (%s, %s, %s, %s, %s)"
+)
+# core.events appends one event in one statement: the commit-order advisory lock, the NOTIFY
+# and the INSERT (see _PG_APPEND_ONE there). The anchor sends the very same statement.
+RAW_PG_EVENT_SERIALISED = (
+    f"WITH serialise AS (SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY}),"
+    " pg_notify('frontdesk_events', ''))"
+    " INSERT INTO event (at, actor, kind, conversation_id, payload)"
+    " SELECT %s::timestamptz, %s, %s, %s::integer, %s::json FROM serialise"
 )
 
 
@@ -175,7 +198,8 @@ def raw_sqlite_worker(path: str, wid: int, barrier: Any, out: Any) -> None:
             expires = now + LEASE
             stamp = now.strftime(SQLITE_TS)
             con.execute("BEGIN IMMEDIATE")
-            params = {"op": operator, "now": stamp, "exp": expires.strftime(SQLITE_TS)}
+            params = {"op": operator, "now": stamp, "exp": expires.strftime(SQLITE_TS),
+                      "teams": None, "default": "care"}  # fmt: skip
             row = con.execute(RAW_SQLITE_CLAIM, params).fetchone()
             if row is not None:
                 payload = {"token": row[1], "expires_at": expires.isoformat(), "next": True}
@@ -213,7 +237,6 @@ def raw_pg_unserialised_worker(dsn: str, wid: int, barrier: Any, out: Any) -> No
 
 def _raw_pg(dsn: str, wid: int, barrier: Any, out: Any, *, serialise: bool) -> None:
     import psycopg
-    from psycopg.types.json import Json
 
     con = psycopg.connect(dsn)
     operator = f"bench{wid:03d}"
@@ -228,15 +251,14 @@ def _raw_pg(dsn: str, wid: int, barrier: Any, out: Any, *, serialise: bool) -> N
             now = datetime.now(UTC)
             expires = now + LEASE
             with con.cursor() as cur:
-                cur.execute(RAW_PG_CLAIM, {"op": operator, "now": now, "exp": expires})
+                params = {"op": operator, "now": now, "exp": expires, "teams": None,
+                          "default": "care"}  # fmt: skip
+                cur.execute(RAW_PG_CLAIM, params)
                 row = cur.fetchone()
                 if row is not None:
                     payload = {"token": row[1], "expires_at": expires.isoformat(), "next": True}
-                    if serialise:
-                        cur.execute("SELECT pg_advisory_xact_lock(%s)", (EVENT_LOCK_KEY,))
-                    cur.execute(RAW_PG_EVENT, (now, operator, "claim.taken", row[0], Json(payload)))
-                    if serialise:
-                        cur.execute("NOTIFY frontdesk_events")
+                    event = (now, operator, "claim.taken", row[0], json.dumps(payload))
+                    cur.execute(RAW_PG_EVENT_SERIALISED if serialise else RAW_PG_EVENT, event)
             con.commit()
         except psycopg.Error as exc:
             lat.append(time.perf_counter() - started)

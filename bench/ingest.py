@@ -48,10 +48,13 @@ COLUMNS = {
     "message": MESSAGE_COLS,
     "event": EVENT_COLS,
 }
+# What ingest's UPDATE of a stored customer and conversation sets (core/ingest_sql.py); a
+# new row is copied with every column it has.
 CUSTOMER_UPDATE = ("handle", "display_name", "followers")
 CONVERSATION_UPDATE = (
     "status", "version", "message_count", "first_inbound_at", "last_inbound_at",
-    "last_message_at", "sla_due_at", "preview", "updated_at",
+    "last_message_at", "sla_due_at", "sla_warn_at", "sla_clock", "sla_state", "preview",
+    "updated_at",
 )  # fmt: skip
 
 
@@ -300,8 +303,11 @@ class SqliteSide:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur]
 
+    def columns(self, table: str) -> list[str]:
+        return [row[1] for row in self.con.execute(f"PRAGMA table_info({table})")]
+
     def insert_sql(self, table: str) -> str:
-        cols = COLUMNS[table]
+        cols = self.columns(table)
         return (
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
         )
@@ -352,8 +358,16 @@ class PgSide(SqliteSide):
     def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         return list(self.pg.execute(sql, params).fetchall())
 
+    def columns(self, table: str) -> list[str]:
+        rows = self.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
+            " AND table_schema = current_schema() ORDER BY ordinal_position",
+            (table,),
+        )
+        return [row["column_name"] for row in rows]
+
     def insert_sql(self, table: str) -> str:
-        cols = COLUMNS[table]
+        cols = self.columns(table)
         values = ", ".join(f"%({c})s" for c in cols)
         return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({values})"
 
@@ -363,9 +377,9 @@ class PgSide(SqliteSide):
     def adapt(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         from psycopg.types.json import Json
 
-        for key in ("tags", "payload"):
-            if key in row:
-                row[key] = Json(row[key])
+        for key, value in row.items():
+            if isinstance(value, dict | list):  # the JSON columns, as psycopg read them
+                row[key] = Json(value)
         return row
 
     def write_batches(self, batches: list[dict[str, list[dict[str, Any]]]]) -> float:

@@ -17,14 +17,19 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
+from frontdesk.core.db_queue import LockTimeout, WriteQueue
 from frontdesk.core.errors import DatabaseBusy, DatabaseError
 
 BUSY_TIMEOUT_MS = 5000
 # SQLite's own busy handler sleeps up to 100 ms between tries, so the write lock sits idle
-# while waiters doze and some starve for seconds. Waiting in short slices and retrying
-# BEGIN IMMEDIATE ourselves hands the lock over within about a millisecond.
+# while waiters doze and some starve for seconds. Writers wait their turn in the write queue
+# (core/db_queue.py); where it cannot be used, and for reads, waits come in short slices.
 BUSY_SLICE_MS = 10
+# Set on the Connection of one checkout (execution_options would do, at ten times the cost);
+# a Connection that never had it, such as engine.connect() elsewhere, begins deferred.
 _WRITE = "frontdesk_write"
+_LATER = "later"  # a write whose lock is taken by write() itself, not at BEGIN
+_TICKET = "frontdesk_turn"  # the write queue's turn, given back after COMMIT
 
 
 class DriverStatement:
@@ -40,26 +45,36 @@ class DriverStatement:
         self.sqlite = sql
         self.postgresql = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
 
-    def run(self, conn: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
-        """Execute once for a dict of parameters, or once per dict of a list (executemany)."""
+    def run(self, conn: Connection, params: dict[str, Any]) -> Any:
+        """Execute in the connection's transaction; returns the driver's cursor (tuples)."""
         if conn.dialect.name != "sqlite":
-            return conn.exec_driver_sql(self.postgresql, params)
-        if isinstance(params, dict):
-            return conn.exec_driver_sql(self.sqlite, _sqlite_params(params))
-        return conn.exec_driver_sql(self.sqlite, [_sqlite_params(p) for p in params])
+            return driver(conn).execute(self.postgresql, params)
+        return driver(conn).execute(self.sqlite, {k: sqlite_value(v) for k, v in params.items()})
 
 
-def _sqlite_params(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: sqlite_value(v) for k, v in params.items()}
+def driver(conn: Connection) -> Any:
+    """The DBAPI connection under `conn` (sqlite3 or psycopg), inside its transaction."""
+    return conn.connection.driver_connection
 
 
 def sqlite_value(value: Any) -> Any:
     """A parameter as SQLAlchemy's SQLite dialect would store it."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(" ", "microseconds")
     return value
+
+
+def _try_begin(raw: sqlite3.Connection) -> bool:
+    """One BEGIN IMMEDIATE; False if another writer holds the lock (after the busy wait)."""
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            return False
+        raise sa_exc.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
 
 
 class Database:
@@ -75,6 +90,9 @@ class Database:
         self.url = make_url(url)
         self.backend = "sqlite" if self.url.get_backend_name() == "sqlite" else "postgresql"
         self.busy_timeout_ms = busy_timeout_ms
+        self._slice_ms = int(min(busy_timeout_ms, BUSY_SLICE_MS))
+        path = self.sqlite_path
+        self._queue = WriteQueue(path) if path is not None else None
         self.engine = self._create_engine()
 
     @property
@@ -99,15 +117,13 @@ class Database:
             self.url,
             connect_args={"timeout": self.busy_timeout_ms / 1000, "check_same_thread": False},
         )
-        timeout = min(self.busy_timeout_ms, BUSY_SLICE_MS)
-        total = self.busy_timeout_ms / 1000
 
         @event.listens_for(engine, "connect")
         def _configure(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
             # Take transaction control away from the driver so BEGIN is ours to emit.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+            cur.execute(f"PRAGMA busy_timeout = {self._slice_ms}")
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.execute("PRAGMA foreign_keys = ON")
@@ -115,35 +131,77 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            if not conn.get_execution_options().get(_WRITE, False):
-                conn.exec_driver_sql("BEGIN")
-                return
-            deadline = time.monotonic() + total
-            while True:
-                try:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                    return
-                except sa_exc.OperationalError as exc:
-                    if "locked" not in str(exc.orig) or time.monotonic() > deadline:
-                        raise
-                time.sleep(random.uniform(0.001, 0.004))
+            # Straight through the driver: this runs on every transaction.
+            mode = getattr(conn, _WRITE, False)
+            if mode is _LATER:
+                return  # write() takes the lock once its session is ready
+            if mode:
+                self._lock_for_write(conn)
+            else:
+                driver(conn).execute("BEGIN")
 
         return engine
+
+    def _lock_for_write(self, conn: Connection) -> None:
+        """BEGIN IMMEDIATE, waiting for the write lock in turn (or in short slices)."""
+        raw = driver(conn)
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        queue = self._queue
+        if queue is not None and queue.usable():
+            # Each attempt must fail at once when the lock is taken; the queue does the
+            # waiting. Reads keep the short busy wait (WAL recovery can make them wait).
+            raw.execute("PRAGMA busy_timeout = 0")
+            try:
+                setattr(conn, _TICKET, queue.acquire(lambda: _try_begin(raw), deadline))
+            except LockTimeout as exc:
+                raise self.busy() from exc
+            finally:
+                raw.execute(f"PRAGMA busy_timeout = {self._slice_ms}")
+            return
+        while not _try_begin(raw):
+            if time.monotonic() > deadline:
+                raise self.busy()
+            time.sleep(random.uniform(0.001, 0.004))
 
     @contextmanager
     def connect(self, *, write: bool) -> Iterator[Connection]:
         """A Connection inside one transaction, committed on success, rolled back on error."""
         with self.translate_errors(), self.engine.connect() as conn:
-            conn.execution_options(**{_WRITE: write})
-            with conn.begin():
-                yield conn
+            setattr(conn, _WRITE, write)
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                self._leave_queue(conn)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A unit of work that may write; the caller's block is one transaction."""
-        with self.connect(write=True) as conn, Session(bind=conn) as session:
-            yield session
-            session.flush()
+        with self.translate_errors(), self.engine.connect() as conn:
+            setattr(conn, _WRITE, _LATER)
+            session = Session(bind=conn)
+            session.begin()
+            try:
+                with conn.begin():
+                    # Everything that can happen before SQLite's write lock is taken does
+                    # (the session made and joined to the connection; it is closed after the
+                    # lock is released), so other writers wait only for the caller's
+                    # statements and the commit.
+                    session.connection()
+                    if self.is_sqlite:
+                        self._lock_for_write(conn)
+                    yield session
+                    session.flush()
+            finally:
+                self._leave_queue(conn)
+                session.close()
+
+    def _leave_queue(self, conn: Connection) -> None:
+        """After COMMIT or ROLLBACK: the next writer in the queue may go."""
+        turn = getattr(conn, _TICKET, None)
+        if turn is not None and self._queue is not None:
+            setattr(conn, _TICKET, None)
+            self._queue.release(turn)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -167,15 +225,20 @@ class Database:
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         where = str(self.sqlite_path) if self.sqlite_path else self.describe()
         if re.search(r"database is locked|database table is locked|busy", first):
-            return DatabaseBusy(
-                f"{where}: database is locked by another writer "
-                f"(waited {self.busy_timeout_ms / 1000:g} s); try again"
-            )
+            return self.busy()
         if re.search(r"no such table|relation .* does not exist", first):
             return DatabaseError(f"{where}: not initialised ({first}); run `frontdesk init`")
         if "readonly database" in first or "unable to open database" in first:
             return DatabaseError(f"{where}: {first}; run `frontdesk doctor` for the fix")
         return DatabaseError(f"{where}: {first}")
+
+    def busy(self) -> DatabaseBusy:
+        """The error for a write lock not had within the busy timeout."""
+        where = str(self.sqlite_path) if self.sqlite_path else self.describe()
+        return DatabaseBusy(
+            f"{where}: database is locked by another writer "
+            f"(waited {self.busy_timeout_ms / 1000:g} s); try again"
+        )
 
     def sqlite_settings(self) -> dict[str, Any]:
         """The journal mode, synchronous level and busy timeout a connection runs with."""
@@ -194,3 +257,5 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection (before a fork, or at exit)."""
         self.engine.dispose()
+        if self._queue is not None:
+            self._queue.close()

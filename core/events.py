@@ -11,19 +11,32 @@ from sqlalchemy import JSON, BigInteger, DateTime, Integer, bindparam, text
 from sqlalchemy.orm import Session
 
 from frontdesk.core.clock import as_utc
-from frontdesk.core.db import DriverStatement
+from frontdesk.core.db import driver, sqlite_value
 
 NOTIFY_CHANNEL = "frontdesk_events"
 # Any constant works; it only has to be the same in every frontdesk process.
 _EVENT_LOCK_KEY = 0x66_64_65_76  # "fdev"
 
-# Every change writes here, so these run through the driver (see DriverStatement).
-_INSERT = DriverStatement(
-    "INSERT INTO event (at, actor, kind, conversation_id, payload) "
-    "VALUES (:at, :actor, :kind, :conversation_id, :payload)"
+# Every change writes here, so these run straight through the driver (see DriverStatement).
+_COLUMNS = "INSERT INTO event (at, actor, kind, conversation_id, payload)"
+_SQLITE_INSERT = f"{_COLUMNS} VALUES (?, ?, ?, ?, ?)"
+_PG_INSERT = f"{_COLUMNS} VALUES (%s, %s, %s, %s, %s)"
+# A sequence hands out ids at insert time, not commit time, so two writers could commit
+# ids 8 and 7 in that order and a reader that has seen 8 would skip 7 for ever. Serialising
+# event writers until commit (a transaction-level advisory lock, taken before the id is)
+# makes ids visible in commit order, which is what lets the feed be a plain "id > N".
+# SQLite has one writer anyway. The NOTIFY is a wake-up only, delivered at commit; the
+# table stays the source of truth.
+_PG_SERIALISE = (
+    f"SELECT pg_advisory_xact_lock({_EVENT_LOCK_KEY}), pg_notify('{NOTIFY_CHANNEL}', '')"
 )
-_PG_SERIALISE = f"SELECT pg_advisory_xact_lock({_EVENT_LOCK_KEY})"
-_PG_NOTIFY = f"NOTIFY {NOTIFY_CHANNEL}"
+# The same for one event in one round trip, since the lock is held until commit and every
+# round trip under it is time all other writers wait: the CTE takes the lock before the
+# INSERT draws its id. The casts type the SELECT the way VALUES would.
+_PG_APPEND_ONE = (
+    f"WITH serialise AS ({_PG_SERIALISE}) {_COLUMNS}"
+    " SELECT %s::timestamptz, %s, %s, %s::integer, %s::json FROM serialise"
+)
 _AFTER = (
     text(
         "SELECT id, at, actor, kind, conversation_id, payload FROM event "
@@ -78,21 +91,31 @@ def append_many(
     if not rows:
         return
     conn = session.connection()
+    raw = driver(conn)
     if conn.dialect.name == "postgresql":
-        # A sequence hands out ids at insert time, not commit time, so two writers could
-        # commit ids 8 and 7 in that order and a reader that has seen 8 would skip 7 for
-        # ever. Serialising event writers until commit makes ids visible in commit order,
-        # which is what lets the feed be a plain "id > N". SQLite has one writer anyway.
-        conn.exec_driver_sql(_PG_SERIALISE)
-    params = [
-        {"at": at, "actor": actor, "kind": kind, "conversation_id": cid,
-         "payload": json.dumps(payload)}
-        for at, actor, kind, cid, payload in rows
-    ]  # fmt: skip
-    _INSERT.run(conn, params[0] if len(params) == 1 else params)
-    if conn.dialect.name == "postgresql":
-        # A wake-up only, delivered at commit; the table stays the source of truth.
-        conn.exec_driver_sql(_PG_NOTIFY)
+        params = [(at, actor, kind, cid, _json(payload)) for at, actor, kind, cid, payload in rows]
+        if len(params) == 1:
+            raw.execute(_PG_APPEND_ONE, params[0])
+            return
+        raw.execute(_PG_SERIALISE)
+        with raw.cursor() as cur:
+            cur.executemany(_PG_INSERT, params)
+        return
+    stamps: dict[datetime, Any] = {}  # a batch's events share one `at`: convert it once
+    values = []
+    for at, actor, kind, cid, payload in rows:
+        stamp = stamps.get(at)
+        if stamp is None:
+            stamp = stamps[at] = sqlite_value(at)
+        values.append((stamp, actor, kind, cid, _json(payload)))
+    if len(values) == 1:
+        raw.execute(_SQLITE_INSERT, values[0])
+    else:
+        raw.executemany(_SQLITE_INSERT, values)
+
+
+def _json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload) if payload else "{}"  # most events carry none
 
 
 def after(session: Session, after_id: int, *, limit: int = 1000) -> list[EventRecord]:

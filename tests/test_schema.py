@@ -182,22 +182,27 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
 
 
 def test_write_begins_immediate_and_read_begins_deferred(sqlite_db: Database) -> None:
+    # BEGIN goes straight to the driver, so watch what SQLite itself is asked to run.
     statements: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(" ".join(statement.split()[:2]))  # enough to tell BEGIN kinds apart
+    def trace(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.set_trace_callback(
+            lambda sql: statements.append(" ".join(sql.split()[:2]))  # enough for BEGIN kinds
+        )
 
-    event.listen(sqlite_db.engine, "before_cursor_execute", record)
+    sqlite_db.engine.dispose()  # fresh connections, so every one is traced
+    event.listen(sqlite_db.engine, "connect", trace)
     try:
         with sqlite_db.write() as session:
             session.exec(select(Operator)).all()
-        written = list(statements)
+        written = [s for s in statements if not s.startswith("PRAGMA")]
         statements.clear()
         with sqlite_db.read() as session:
             session.exec(select(Operator)).all()
-        read = list(statements)
+        read = [s for s in statements if not s.startswith("PRAGMA")]
     finally:
-        event.remove(sqlite_db.engine, "before_cursor_execute", record)
+        event.remove(sqlite_db.engine, "connect", trace)
+        sqlite_db.engine.dispose()
     assert written[0] == "BEGIN IMMEDIATE"
     assert read[0] == "BEGIN"  # deferred: no lock until it would write
     assert written[1].startswith("SELECT")

@@ -183,11 +183,17 @@ def test_demo_opens_the_workstation_on_a_throwaway_workspace(tmux: Tmux, tmp_pat
         "60",
         "--no-live",
     )
+    # The header fills in as its workers answer: the KB, the operator's role, the counts.
     screen = tmux.wait_for(
-        target, lambda s: re.search(r"KB \d+ articles", s) is not None, "the header with the KB"
+        target,
+        lambda s: (
+            re.search(r"KB \d+ articles", s) is not None
+            and re.search(r"unclaimed \d+ · breaching \d+ · mine 0", s) is not None
+            and "(…)" not in s
+        ),
+        "the header with the KB, the role and the counts",
     )
     assert "frontdesk · alice (supervisor)" in screen  # the demo makes its user a supervisor
-    assert re.search(r"unclaimed \d+ · breaching \d+ · mine 0", screen)
     channel_marks = [
         line for line in screen.splitlines() if re.search(r"│ *-?\S+ (X |FB|@ ) ", line)
     ]
