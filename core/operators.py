@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import getpass
-import os
-import re
 from datetime import datetime
 
 from sqlmodel import Session, select
 
 from frontdesk.core import events
 from frontdesk.core.config import Settings
-from frontdesk.core.errors import ConfigError, PermissionDenied
+from frontdesk.core.errors import PermissionDenied
 from frontdesk.core.models import Operator
-
-_LOGIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
-
-
-def current_login() -> str:
-    """The operator's login: FRONTDESK_OPERATOR if set, else the Unix login name.
-
-    FRONTDESK_OPERATOR is for automation and tests; on a shared SQLite file it is not a
-    security boundary, since anyone who can write the file can write any row.
-    """
-    login = os.environ.get("FRONTDESK_OPERATOR") or getpass.getuser()
-    if not _LOGIN.match(login):
-        raise ConfigError(f"FRONTDESK_OPERATOR: {login!r} is not a valid login name")
-    return login
 
 
 def ensure_operator(session: Session, *, login: str, settings: Settings, now: datetime) -> Operator:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -10,8 +12,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from frontdesk.core.desk import Desk
-from frontdesk.kb.store import KnowledgeBase, Reload
 from frontdesk.tui.commands import FrontdeskCommands
 from frontdesk.tui.messages import (
     ChangesArrived,
@@ -19,8 +19,23 @@ from frontdesk.tui.messages import (
     PlaybookReloaded,
     PresenceChanged,
 )
+from frontdesk.tui.screens.boot import BootScreen
 from frontdesk.tui.screens.help import HelpScreen
-from frontdesk.tui.screens.workstation import WorkstationScreen
+
+# The database layer, the knowledge base and the workstation screen are imported by the
+# worker that opens the desk, after the first frame: importing them costs most of start-up.
+if TYPE_CHECKING:
+    from frontdesk.core.desk import Desk
+    from frontdesk.kb.store import KnowledgeBase, Reload
+
+
+class Opened:
+    """What opening the desk gave: the desk, its knowledge folder, and a warning to show."""
+
+    def __init__(self, desk: Desk, kb_root: Path | None, warning: str | None = None) -> None:
+        self.desk = desk
+        self.kb_root = kb_root
+        self.warning = warning
 
 
 class FrontdeskApp(App[None]):
@@ -38,17 +53,61 @@ class FrontdeskApp(App[None]):
         ),
     ]
 
-    def __init__(self, desk: Desk, kb_root: Path | None = None) -> None:
+    def __init__(
+        self,
+        desk: Desk | None = None,
+        kb_root: Path | None = None,
+        *,
+        opener: Callable[[], Opened] | None = None,
+        login: str = "",
+    ) -> None:
         super().__init__()
-        self.desk = desk
-        self.kb_root = kb_root
+        self.opener = opener
+        self.opened = Opened(desk, kb_root) if desk is not None else None
+        self.login = login or (desk.login if desk is not None else "")
+        self.failure: Exception | None = None  # why the desk could not open; run() re-raises
         self.kb: KnowledgeBase | None = None
         self.last_event = 0
 
+    @property
+    def desk(self) -> Desk:
+        assert self.opened is not None, "the desk is not open yet"
+        return self.opened.desk
+
     def on_mount(self) -> None:
+        if self.opened is not None:
+            self.start(self.opened)
+            return
+        self.push_screen(BootScreen(self.login))
+        self.open_desk()
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def open_desk(self) -> None:
+        """Open the database and import the workstation while the first frame is on screen."""
+        assert self.opener is not None
+        try:
+            opened = self.opener()
+            import frontdesk.tui.screens.workstation  # noqa: F401  (warm, off the UI thread)
+        except Exception as exc:
+            self.failure = exc
+            self.call_from_thread(self.exit, return_code=1)
+            return
+        self.call_from_thread(self.start, opened)
+
+    def start(self, opened: Opened) -> None:
+        """Show the workstation over the open desk and start the app-lifetime workers."""
+        from frontdesk.kb.store import KnowledgeBase
+        from frontdesk.tui.screens.workstation import WorkstationScreen
+
+        self.opened = opened
         self.set_keymap(self.desk.settings.keymap)
-        self.kb = KnowledgeBase(kb_root.resolve()) if (kb_root := self.kb_root) else None
-        self.push_screen(WorkstationScreen(self.desk, self.kb))
+        self.kb = KnowledgeBase(kb_root.resolve()) if (kb_root := opened.kb_root) else None
+        if isinstance(self.screen, BootScreen):
+            self.switch_screen(WorkstationScreen(self.desk, self.kb))
+        else:
+            self.push_screen(WorkstationScreen(self.desk, self.kb))
+        if opened.warning:
+            self.notify(opened.warning, severity="warning", markup=False)
         self.follow_changes()
         if self.kb is not None:
             self.load_knowledge()
@@ -88,6 +147,8 @@ class FrontdeskApp(App[None]):
         self.call_from_thread(self._deliver, message)
 
     def _deliver(self, message: Message) -> None:
+        from frontdesk.tui.screens.workstation import WorkstationScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, WorkstationScreen):
                 screen.post_message(message)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from frontdesk.core.events import EventRecord
+if TYPE_CHECKING:  # the first frame is painted before the database layer is imported
+    from frontdesk.core.events import EventRecord
 
 
 @dataclass

@@ -153,6 +153,6 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _login() -> str:
-    from frontdesk.core.operators import current_login
+    from frontdesk.core.login import current_login
 
     return current_login()

@@ -6,7 +6,7 @@ from frontdesk.core.config import load_settings
 from frontdesk.core.db import Database
 from frontdesk.core.desk import Desk
 from frontdesk.core.errors import DatabaseError
-from frontdesk.core.operators import current_login
+from frontdesk.core.login import current_login
 
 
 def self_check(db: Database) -> None:

@@ -123,14 +123,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _open_parser() -> argparse.ArgumentParser:
+    """`frontdesk [open]` alone, with the same options as in build_parser."""
+    from frontdesk.tui.cli import run
+
+    parser = argparse.ArgumentParser(
+        prog="frontdesk open", description="open the workstation (the default command)"
+    )
+    parser.add_argument("--kb", metavar="DIR", help="the knowledge-base folder (overrides config)")
+    parser.set_defaults(handler=run.workstation)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every error is one line on stderr and a non-zero exit."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in ("--version", "-V"):
         print(f"frontdesk {__version__}")
         return 0
-    parser = build_parser()
-    args = parser.parse_args(args_list or ["open"])
+    # Opening the workstation is the common case and start-up time is what the operator
+    # feels: it skips the full parser, whose subcommands import the whole database layer.
+    if not args_list or args_list[0] == "open":
+        parser = _open_parser()
+        args = parser.parse_args(args_list[1:])
+    else:
+        parser = build_parser()
+        args = parser.parse_args(args_list)
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2

@@ -1,34 +1,64 @@
-"""Opening the workstation from the command line."""
+"""Opening the workstation from the command line: paint first, open the desk in a worker."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from frontdesk.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from frontdesk.core.desk import Desk
+    from frontdesk.tui.app import Opened
 
 
 def workstation(args: argparse.Namespace) -> int:
     """Open the workstation on the configured database and knowledge base."""
-    from frontdesk.tui.cli.context import open_desk
+    if not sys.stdout.isatty():
+        raise ConfigError("the workstation needs a terminal; use the CLI commands in scripts")
+    kb_option = getattr(args, "kb", None)
 
-    desk = open_desk()
-    kb_root = None
-    try:
-        kb_root = desk.settings.resolved_kb_dir(getattr(args, "kb", None))
-    except ConfigError as exc:
-        if getattr(args, "kb", None) or os.environ.get("FRONTDESK_KB"):
-            raise
-        sys.stderr.write(f"frontdesk: {exc}; opening without answers\n")
-    return launch(desk, kb_root)
+    def opener() -> Opened:
+        # Runs in the app's worker while the first frame is on screen.
+        from frontdesk.tui.app import Opened
+        from frontdesk.tui.cli.context import open_desk
+
+        desk = open_desk()
+        try:
+            return Opened(desk, desk.settings.resolved_kb_dir(kb_option))
+        except ConfigError as exc:
+            if kb_option or os.environ.get("FRONTDESK_KB"):
+                raise
+            return Opened(desk, None, f"{exc}; opening without answers")
+
+    from frontdesk.tui.app import FrontdeskApp
+
+    return _run(FrontdeskApp(opener=opener, login=_login()))
 
 
-def launch(desk: object, kb_root: object) -> int:
+def launch(desk: Desk, kb_root: Path | None) -> int:
+    """Open the workstation on a desk that is already open (the demo's)."""
     if not sys.stdout.isatty():
         raise ConfigError("the workstation needs a terminal; use the CLI commands in scripts")
     from frontdesk.tui.app import FrontdeskApp
 
-    app = FrontdeskApp(desk, kb_root)  # type: ignore[arg-type]
+    return _run(FrontdeskApp(desk, kb_root))
+
+
+def _run(app: object) -> int:
+    from frontdesk.tui.app import FrontdeskApp
+
+    assert isinstance(app, FrontdeskApp)
     app.run()
+    if app.failure is not None:
+        raise app.failure  # the CLI prints it as its one line
     return 0
+
+
+def _login() -> str:
+    from frontdesk.core.login import current_login
+
+    return current_login()
