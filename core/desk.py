@@ -19,7 +19,7 @@ from frontdesk.core import (
     outbox,
     presence,
     queue,
-    schema,
+    schema_version,
     sla_watch,
     sync_status,
 )
@@ -61,8 +61,8 @@ class Desk(PlaybookDesk):
 
     def check_schema(self) -> None:
         """Refuse to work on a database that is missing tables or behind the code."""
-        current = schema.current_revision(self.db)
-        head = schema.head_revision(self.db)
+        current = schema_version.current_revision(self.db)
+        head = schema_version.head_revision()
         if current is None:
             raise DatabaseError(f"{self.db.describe()}: not initialised; run `frontdesk init`")
         if current != head:

@@ -11,7 +11,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from frontdesk.core import schema
+from frontdesk.core import schema_version
 from frontdesk.core.db import Database
 
 # The WAL-reset corruption bug (sqlite.org/wal.html#walresetbug): 3.7.0 up to 3.51.2.
@@ -167,7 +167,7 @@ def run(db: Database) -> list[Check]:
                 )
                 return checks
     try:
-        current, head = schema.current_revision(db), schema.head_revision(db)
+        current, head = schema_version.current_revision(db), schema_version.head_revision()
     except Exception as exc:  # any connection failure is a finding, not a crash
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return [*checks, Check("connection", "fail", first, "check the URL and the server")]

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from frontdesk.kb.article import (
     CHANNELS,
@@ -15,7 +16,9 @@ from frontdesk.kb.article import (
     Article,
     fill,
 )
-from frontdesk.kb.store import KnowledgeBase
+
+if TYPE_CHECKING:  # the index pulls in numpy; the playbook reads LIMITS at start-up
+    from frontdesk.kb.store import KnowledgeBase
 
 URL_RE = re.compile(r"https?://[^\s<>()\"']+")
 X_URL_LENGTH = 23  # every link counts as a t.co link on X

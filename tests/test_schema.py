@@ -15,7 +15,7 @@ from sqlalchemy import event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlmodel import select
 
-from frontdesk.core import schema
+from frontdesk.core import schema, schema_version
 from frontdesk.core.config import SlaSettings
 from frontdesk.core.db import BUSY_SLICE_MS, Database
 from frontdesk.core.errors import DatabaseBusy
@@ -78,6 +78,16 @@ def test_upgrade_of_an_empty_database_reaches_head_with_no_differences(empty: Da
     assert schema.current_revision(empty) == head
     assert TABLES <= set(snapshot(empty))
     assert schema.differences(empty) == []
+
+
+def test_the_start_up_check_reads_the_same_revisions_as_alembic(empty: Database) -> None:
+    # Start-up reads the revision without Alembic (half a second of imports); it must agree.
+    assert schema_version.head_revision() == schema.head_revision(empty)
+    assert schema_version.current_revision(empty) is None
+    schema.upgrade(empty, "0003")
+    assert schema_version.current_revision(empty) == "0003" == schema.current_revision(empty)
+    schema.upgrade(empty)
+    assert schema_version.current_revision(empty) == schema.head_revision(empty)
 
 
 def test_upgrading_twice_is_a_no_op(empty: Database) -> None:

@@ -7,14 +7,16 @@ import itertools
 import re
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from holidays import HolidayBase, country_holidays
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from frontdesk.core.clock import as_utc
 from frontdesk.core.playbook.base import Section
+
+if TYPE_CHECKING:  # holidays loads its country tables lazily; start-up need not pay for it
+    from holidays import HolidayBase
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS = "always"
@@ -60,6 +62,8 @@ def parse_spans(value: str) -> list[tuple[int, int]]:
 
 
 def _holidays_of(country: str, subdivision: str | None) -> HolidayBase:
+    from holidays import country_holidays
+
     try:
         return country_holidays(country, subdiv=subdivision)
     except NotImplementedError as exc:

@@ -21,6 +21,7 @@ class StatusBar(Static):
         self.db_state = "connecting"
         self.kb_state = ""
         self.channels = ""
+        self._drawn = ""
 
     def on_mount(self) -> None:
         self._draw()
@@ -54,5 +55,9 @@ class StatusBar(Static):
             parts.append(self.kb_state)
         if self.channels:
             parts.append(terminal_safe(self.channels, keep_newlines=False))
-        self.update(Content("  │  ".join(parts)))
+        line = "  │  ".join(parts)
         self.set_class(self.db_state != "ok", "-trouble")
+        if line == self._drawn:
+            return  # every change refreshes the counts; unchanged text costs no bytes over SSH
+        self._drawn = line
+        self.update(Content(line))

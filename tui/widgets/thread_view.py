@@ -24,6 +24,7 @@ class ThreadView(VerticalScroll, can_focus=True):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.thread: Thread | None = None
+        self._presence = ""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(
@@ -34,14 +35,20 @@ class ThreadView(VerticalScroll, can_focus=True):
 
     def set_presence(self, others: list[tuple[str, str]]) -> None:
         """Show who else is here: viewing, or typing a reply."""
-        line = " · ".join(f"{name} is {state}" for name, state in others)
+        line = terminal_safe(
+            " · ".join(f"{name} is {state}" for name, state in others), keep_newlines=False
+        )
+        if line == self._presence:
+            return  # presence is re-read every few seconds; the same line costs no redraw
+        self._presence = line
         for widget in self.query(".thread-presence"):
             if isinstance(widget, Static):
-                widget.update(Content(terminal_safe(line, keep_newlines=False)))
+                widget.update(Content(line))
 
     async def show(self, thread: Thread) -> None:
         """Replace what is shown with `thread` (attributes down from the screen)."""
         self.thread = thread
+        self._presence = ""
         conv, cust = thread.conversation, thread.customer
         first = thread.first_contact_at.date().isoformat() if thread.first_contact_at else "-"
         replies = [m for m in thread.messages if m.direction == "outbound"]
@@ -65,13 +72,14 @@ class ThreadView(VerticalScroll, can_focus=True):
         triage += ["public follow-up due"] if conv.follow_up else []
         triage += [f"linked #{conv.linked_id}"] if conv.linked_id else []
         why = "; ".join(f"{r.get('rule')}: {r.get('why')}" for r in conv.triage[-3:])
-        widgets: list[Static] = [
-            Static(title, classes="thread-title"),
-            Static(history, classes="thread-history"),
-            Static(
+        parts: list[tuple[Content, str]] = [
+            (title, "thread-title"),
+            (history, "thread-history"),
+            (
                 Content(terminal_safe(" · ".join(triage) + (f" ({why})" if why else ""))),
-                classes="thread-history",
+                "thread-history",
             ),
+            (Content(""), "thread-presence"),  # the screen fills it in for this thread
         ]
         for message in thread.messages:
             stamp = as_utc(message.created_at).strftime("%Y-%m-%d %H:%M")
@@ -90,15 +98,28 @@ class ThreadView(VerticalScroll, can_focus=True):
                     meta += f": {terminal_safe(delivery.last_error, keep_newlines=False)}"
                 if state == "failed":
                     meta += " (R retries)"
-            widgets.append(
-                Static(
-                    Content(meta),
-                    classes=f"message-meta {message.direction} {('-' + state) if state else ''}",
-                )
-            )
-            widgets.append(Static(safe(message.body), classes=f"message {message.direction}"))
-        widgets.insert(3, Static(Content(""), classes="thread-presence"))
-        with self.app.batch_update():
-            await self.remove_children()
-            await self.mount_all(widgets)
+            meta_classes = f"message-meta {message.direction} {('-' + state) if state else ''}"
+            parts.append((Content(meta), meta_classes.strip()))
+            parts.append((safe(message.body), f"message {message.direction}"))
+        await self._render_parts(parts)
         self.scroll_end(animate=False)
+
+    async def _render_parts(self, parts: list[tuple[Content, str]]) -> None:
+        """Update the pane's Statics in place, mounting or removing only the difference.
+
+        Moving through the queue previews thread after thread; re-using the widgets spares
+        a full remount (DOM, styles, layout) on every step.
+        """
+        existing = [w for w in self.query_children(Static) if w.id != "thread-empty"]
+        with self.app.batch_update():
+            for widget, (content, classes) in zip(existing, parts, strict=False):
+                widget.set_classes(classes)
+                widget.update(content)
+            surplus = existing[len(parts) :]
+            if self.query_children("#thread-empty"):
+                surplus += list(self.query_children("#thread-empty"))
+            if surplus:
+                await self.remove_children(surplus)
+            extra = [Static(content, classes=kind) for content, kind in parts[len(existing) :]]
+            if extra:
+                await self.mount_all(extra)
