@@ -73,10 +73,11 @@ class KnowledgePanel(Vertical):
         """Show ranked answers (attributes down from the screen)."""
         self.hits = hits
         results = self.results
-        results.clear_options()
-        for number, hit in enumerate(hits[:9], start=1):
-            title = terminal_safe(hit.article.title, keep_newlines=False)
-            results.add_option(Option(Content(f"{number} {title}"), id=str(number)))
+        options = [
+            Option(Content(f"{number} {terminal_safe(hit.article.title, keep_newlines=False)}"))
+            for number, hit in enumerate(hits[:9], start=1)
+        ]
+        results.set_options(options)  # one refresh per keystroke, not one per answer
         if hits:
             results.highlighted = 0
         self._preview_soon(0)

@@ -20,6 +20,9 @@ from textual.strip import Strip
 from frontdesk.core.clock import as_utc, utcnow
 from frontdesk.core.text import terminal_safe
 
+KEEP_AROUND = 200
+"""Rows kept either side of the last fetched window (a few screens)."""
+
 CHANNEL_MARK = {"x": "X ", "facebook": "FB", "email": "@ "}
 
 
@@ -159,6 +162,11 @@ class QueueList(ScrollView, can_focus=True):
         if reset:
             self.rows = {}
         self.total = total
+        # Rows far from the fetched window are dropped: they would only go stale, and a long
+        # session scrolling a 100,000-row queue must not keep every row it ever saw.
+        low, high = start - KEEP_AROUND, start + len(rows) + KEEP_AROUND
+        if any(not low <= index < high for index in self.rows):
+            self.rows = {i: r for i, r in self.rows.items() if low <= i < high}
         for offset, row in enumerate(rows):
             self.rows[start + offset] = row
         self._asked = None

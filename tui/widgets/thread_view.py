@@ -116,8 +116,7 @@ class ThreadView(VerticalScroll, can_focus=True):
                 widget.set_classes(classes)
                 widget.update(content)
             surplus = existing[len(parts) :]
-            if self.query_children("#thread-empty"):
-                surplus += list(self.query_children("#thread-empty"))
+            surplus += list(self.query_children("#thread-empty").results(Static))
             if surplus:
                 await self.remove_children(surplus)
             extra = [Static(content, classes=kind) for content, kind in parts[len(existing) :]]
