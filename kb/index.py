@@ -155,13 +155,18 @@ class InvertedIndex:
         return cached
 
     def _add_term(self, term: str) -> None:
-        bisect.insort(self._by_length.setdefault(len(term), []), term)
+        # Numbers (order numbers, prices, years) are never a misspelling of a word, nor one
+        # number of another, so they stay out of the typo buckets: in a large KB they are
+        # most of the four-letter ones.
+        if not term.isdigit():
+            bisect.insort(self._by_length.setdefault(len(term), []), term)
         bisect.insort(self._sorted, term)
         self._expansions.clear()
 
     def _drop_term(self, term: str) -> None:
-        bucket = self._by_length[len(term)]
-        bucket.pop(bisect.bisect_left(bucket, term))
+        if not term.isdigit():
+            bucket = self._by_length[len(term)]
+            bucket.pop(bisect.bisect_left(bucket, term))
         self._sorted.pop(bisect.bisect_left(self._sorted, term))
         self._expansions.clear()
 
@@ -172,11 +177,11 @@ class InvertedIndex:
     def expand(self, word: str, *, partial: bool = False) -> tuple[tuple[str, float], ...]:
         """Vocabulary stems a query word may mean, with a similarity in (0, 1].
 
-        The word's own stem scores 1; stems it begins (the operator is still typing) 0.9;
-        close misspellings by edit ratio. A `partial` word (the one still being typed) is
-        matched by prefix only, unless nothing starts with it: every keystroke changes it,
-        so its typo search would never be reused. Cached until the vocabulary changes, since
-        the same words come back with every keystroke.
+        The word's own stem scores 1; stems it begins 0.9, when the operator is still typing
+        it or it is not ours; close misspellings by edit ratio. A `partial` word (the one
+        still being typed) is matched by prefix only, unless nothing starts with it: every
+        keystroke changes it, so its typo search would never be reused. Cached until the
+        vocabulary changes, since the same words come back with every keystroke.
         """
         cache_key = f"{word}\x00" if partial else word
         cached = self._expansions.get(cache_key)
@@ -186,13 +191,15 @@ class InvertedIndex:
         root = stem(word)
         if root in self.postings:
             found[root] = 1.0
-        if len(word) >= 3:
+        # A finished word that is ours means itself: "every" is not also "everything", nor
+        # "new" "newsletter". Only a word still being typed may be the start of another.
+        if len(word) >= 3 and (partial or root not in self.postings):
             start = bisect.bisect_left(self._sorted, word)
             for term in self._sorted[start : start + 8]:
                 if not term.startswith(word):
                     break
                 found.setdefault(term, 0.9)
-        if len(root) >= 4 and not (partial and found):
+        if len(root) >= 4 and not (partial and found) and not root.isdigit():
             # An edit ratio of 78 or more needs lengths within about a fifth of each other.
             spread = max(1, len(root) // 4)
             candidates: list[str] = []

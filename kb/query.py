@@ -13,6 +13,9 @@ _WORD = re.compile(r"\w+")
 # Customers write "hasn't" and "hasnt" alike, so an apostrophe inside a word is dropped
 # rather than splitting it into "hasn" and a lost "t".
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
+# Except a pronoun's "'d" and "'ll", which would become other words: "we'll" is not "well",
+# nor "I'd" the "ID" a return needs. Articles say "we'll" dozens of times.
+_CONTRACTION = re.compile(r"\b(?:i|you|we|they|he|she|it|that|there|who)['\u2019](?:d|ll)\b")
 # Words too common to tell answers apart; dropping them keeps long customer messages cheap.
 # The contractions are here without their apostrophe, the form they take after _APOSTROPHE.
 STOPWORDS = frozenset(
@@ -45,7 +48,10 @@ def stem(word: str) -> str:
 
 def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """The searchable words of `text`: folded, at least two characters, stopwords dropped."""
-    found = _WORD.findall(_APOSTROPHE.sub("", fold(text)))
+    folded = fold(text)
+    if "'" in folded or "\u2019" in folded:
+        folded = _APOSTROPHE.sub("", _CONTRACTION.sub(" ", folded))
+    found = _WORD.findall(folded)
     if keep_stopwords:
         return [w for w in found if len(w) > 1 or w.isdigit()]
     return [w for w in found if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS]

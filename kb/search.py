@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process
 
 from frontdesk.kb.article import Article
 from frontdesk.kb.index import FIELD_WEIGHTS, Document, InvertedIndex
-from frontdesk.kb.query import Query, parse_query, stem, words
+from frontdesk.kb.query import STOPWORDS, Query, parse_query, stem, words
 
 Mask = npt.NDArray[np.bool_]
 Scores = npt.NDArray[np.float64]
@@ -148,6 +148,10 @@ def _units(index: InvertedIndex, query: Query, partial: str | None) -> list[dict
     extra: dict[str, float] = {}
     for match in index.synonyms.matches([stem(w) for w in sequence]):
         word = sequence[match.start]
+        if match.end - match.start == 1 and word in STOPWORDS:
+            # A lone stopword never stands for anything ("up" is not the courier "UPS",
+            # though both stem to "up"); inside a phrase ("turn up") it may.
+            continue
         one_word = match.end - match.start == 1 and len(match.target) == 1 and word in units
         for term in match.target:
             if term not in index.postings or (term in literal and not one_word):
