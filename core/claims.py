@@ -131,6 +131,17 @@ _REASSIGN = _stmt(
     " WHERE id = :id AND status IN ('new', 'open', 'waiting') RETURNING id, claim_token",
     target=String,
 )
+# A broadcast copy's claim: as _CLAIM_ONE, but a resolved conversation may be taken too (a
+# "you said, we did" reaches customers whose talk was closed), never a closed one.
+_CLAIM_FOR_BROADCAST = _stmt(
+    "UPDATE conversation SET claimed_by = :operator,"
+    " claim_token = CASE WHEN claimed_by = :operator AND claim_expires_at > :now"
+    "   THEN claim_token ELSE claim_token + 1 END,"
+    " claim_expires_at = :expires, updated_at = :now"
+    " WHERE id = :id AND status IN ('new', 'open', 'waiting', 'resolved')"
+    " AND (claimed_by IS NULL OR claimed_by = :operator OR claim_expires_at <= :now)"
+    f" {_RETURNING}"
+)
 # Resolving needs no claim when nobody holds the conversation, but never overrides a live
 # holder unless a supervisor forces it; `seen` < 0 skips the version check (scripts).
 _RESOLVE = _stmt(
@@ -221,6 +232,38 @@ def claim(
     result = Claim(row.id, operator, row.claim_token, as_utc(row.claim_expires_at))
     _record(session, result, now, "claim.taken", {"next": False})
     return result
+
+
+def claim_for_broadcast(
+    session: Session, *, conversation_id: int, operator: str, now: datetime, lease: timedelta
+) -> tuple[Claim, bool]:
+    """Claim one conversation for a broadcast copy; returns the claim and whether the caller
+    already held it (then the caller keeps it afterwards).
+
+    Race-free as `claim`: the free-or-mine test and the take are one conditional UPDATE, so
+    a copy is never answered over a live holder; the caller sends the copy in the same
+    transaction, behind the usual fence, while this claim is its own.
+
+    Raises:
+        NotFound: no such conversation.
+        ClaimConflict: someone else holds a live claim, or the conversation is closed.
+    """
+    before = _holder(session, conversation_id)
+    expires = before.claim_expires_at
+    had = before.claimed_by == operator and expires is not None and as_utc(expires) > now
+    params = {"id": conversation_id, "operator": operator, "now": now, "expires": now + lease}
+    row = session.connection().execute(_CLAIM_FOR_BROADCAST, params).first()
+    if row is None:
+        holder = _holder(session, conversation_id)
+        if holder.status not in ("new", "open", "waiting", "resolved"):
+            raise ClaimConflict(f"conversation {conversation_id} is {holder.status}")
+        raise ClaimConflict(
+            f"conversation {conversation_id} is held by {holder.claimed_by} until "
+            f"{_hhmm(holder.claim_expires_at)}"
+        )
+    result = Claim(row.id, operator, row.claim_token, as_utc(row.claim_expires_at))
+    _record(session, result, now, "claim.taken", {"next": False, "broadcast": True})
+    return result, had
 
 
 def heartbeat(session: Session, *, claim: Claim, now: datetime, lease: timedelta) -> Claim:

@@ -89,6 +89,14 @@ class KbSettings(_Section):
     """Words no answer may contain (the playbook will own this list)."""
 
 
+class IdeasSettings(_Section):
+    """How ideas and requests heard from customers are grouped."""
+
+    similarity: int = Field(default=80, ge=1, le=100)
+    """An idea joins an open one whose normalised wording scores at least this (rapidfuzz
+    token_set_ratio, 0-100); below it, it starts a new one."""
+
+
 class Settings(_Section):
     """Everything frontdesk reads from its configuration file."""
 
@@ -100,6 +108,7 @@ class Settings(_Section):
     sla: SlaSettings = Field(default_factory=SlaSettings)
     roles: RoleSettings = Field(default_factory=RoleSettings)
     kb: KbSettings = Field(default_factory=KbSettings)
+    ideas: IdeasSettings = Field(default_factory=IdeasSettings)
     keymap: dict[str, str] = Field(default_factory=dict)
     """Key binding overrides for the workstation, by binding id."""
     playbook: str | None = None

@@ -27,6 +27,7 @@ from frontdesk.core.claims import Claim
 from frontdesk.core.clock import utcnow
 from frontdesk.core.config import Settings
 from frontdesk.core.db import Database
+from frontdesk.core.desk_broadcast import BroadcastDesk
 from frontdesk.core.desk_playbook import PlaybookDesk
 from frontdesk.core.errors import DatabaseError
 from frontdesk.core.events import EventRecord
@@ -37,7 +38,7 @@ from frontdesk.core.operators import ensure_operator, require_role
 from frontdesk.core.queue import QueueCounts, QueueFilter
 
 
-class Desk(PlaybookDesk):
+class Desk(PlaybookDesk, BroadcastDesk):
     """The services one operator uses, bound to a database, settings and a clock."""
 
     def __init__(

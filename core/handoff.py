@@ -64,6 +64,7 @@ def move_private(
         category=public.category,
         tags=list(public.tags),
         team=public.team,
+        account=public.account,  # the private messages leave by the same account
         first_inbound_at=public.first_inbound_at,
         last_inbound_at=public.last_inbound_at,
         last_message_at=now,

@@ -76,38 +76,43 @@ def ingest_stream(
     now: datetime,
     batch_size: int = 1000,
     intake: Intake | None = None,
+    account: str | None = None,
 ) -> IngestReport:
     """Ingest every good line, one transaction per batch so other writers wait briefly.
 
     With `intake` (the playbook in force) new conversations are triaged, routed and get
     the playbook's SLA clocks; without it only `sla`'s first-response targets apply.
+    `account` names the sync account the lines came in on: their conversations record it,
+    and replies leave by it.
     """
     report = IngestReport()
     batch: list[InboundMessage] = []
     for message in parse_lines(lines, report):
         batch.append(message)
         if len(batch) >= batch_size:
-            report.add(_write(db, batch, sla=sla, actor=actor, now=now, intake=intake))
+            report.add(_write(db, batch, sla, actor, now, intake, account))
             batch = []
     if batch:
-        report.add(_write(db, batch, sla=sla, actor=actor, now=now, intake=intake))
+        report.add(_write(db, batch, sla, actor, now, intake, account))
     return report
 
 
 def _write(
     db: Database,
     batch: list[InboundMessage],
-    *,
     sla: SlaSettings,
     actor: str,
     now: datetime,
     intake: Intake | None,
+    account: str | None,
 ) -> BatchResult:
     """One batch in one transaction, run again from the start if another ingest raced it."""
     for _ in range(_ATTEMPTS):
         try:
             with db.write() as session:
-                return ingest_batch(session, batch, sla=sla, actor=actor, now=now, intake=intake)
+                return ingest_batch(
+                    session, batch, sla=sla, actor=actor, now=now, intake=intake, account=account
+                )
         except ConcurrentIngest:
             continue  # rolled back; the next attempt sees what the other ingest committed
     raise DatabaseBusy(f"{db.describe()}: other ingests kept storing the same messages; try again")

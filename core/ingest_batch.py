@@ -63,8 +63,10 @@ def ingest_batch(
     actor: str,
     now: datetime,
     intake: Intake | None = None,
+    account: str | None = None,
 ) -> BatchResult:
-    """Upsert customers and conversations and append the new messages of one batch.
+    """Upsert customers and conversations and append the new messages of one batch;
+    `account` is the sync account it came in on (recorded on the conversations).
 
     Set-based on purpose: a handful of multi-row statements per batch instead of several
     per message, so a backfill of 50,000 messages stays near the speed of raw inserts. The
@@ -115,6 +117,7 @@ def ingest_batch(
              preview_of(folds[(ch, key)].last.text), now, plans.get((ch, key)))
             for ch, key in new
         ],
+        account,
     )  # fmt: skip
     late = [key for key in new if key not in created]
     if late:  # PostgreSQL: another ingest created these threads meanwhile; update them
@@ -126,7 +129,8 @@ def ingest_batch(
         [
             (ids[(m.channel, known[(m.channel, m.external_id)])], m.channel,
              m.author.handle or m.author.name or m.author.id, m.text, m.external_id,
-             m.in_reply_to, m.url, m.created_at, now)
+             m.in_reply_to, m.url, m.created_at, now, m.subject,
+             " ".join(m.references) or None)
             for m in fresh
         ],
     )  # fmt: skip
@@ -147,6 +151,7 @@ def ingest_batch(
             for key, fold in folds.items()
             if key in stored
         ],
+        account,
     )  # fmt: skip
 
     reopened = [stored[k][0] for k in groups if k in stored and stored[k][1] in _CLOSED]

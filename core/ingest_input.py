@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,6 +32,18 @@ class InboundMessage(BaseModel):
     visibility: Literal["public", "private"] = "public"
     in_reply_to: str | None = Field(default=None, max_length=255)
     url: str | None = None
+    subject: str | None = Field(default=None, max_length=998)
+    """Email: the Subject header, so a reply can answer "Re: <subject>" (998: RFC 5322's
+    line limit)."""
+    references: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+        default_factory=list, max_length=100
+    )
+    """Email: the References header's Message-IDs, oldest first, so a reply extends them."""
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=20
+    )
+    """Tags a new conversation starts with besides the playbook's (a listening stream's
+    `stream:NAME` and the stream's own tags)."""
 
 
 def parse_line(line: str | bytes) -> InboundMessage:

@@ -4,119 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
-from frontdesk.core.clock import as_utc
 from frontdesk.core.db import DriverStatement
-from frontdesk.core.models import VerbatimText
+from frontdesk.core.ingest_driver import Driver, Row
+
+__all__ = ["Driver", "Key", "Row"]
 
 Key = tuple[str, str]
-Row = tuple[Any, ...]
-
-# SQLite's default limit on parameters per statement since 3.32 (PostgreSQL allows 65,535);
-# longer multi-row statements are cut into chunks below it.
-_MAX_PARAMS = 32_766
-_VERBATIM = VerbatimText()
-
-
-class Driver:
-    """The transaction's driver connection, with its backend's placeholders and value forms.
-
-    SQLAlchemy's bulk path (bind processors per value, insertmanyvalues, result processing)
-    cost 17-39 µs a row where the driver needs about 6 (bench/README.md), so ingest writes
-    through the driver. Values are converted exactly as the models' column types store them,
-    so rows written here and rows written through the ORM read back the same.
-    """
-
-    def __init__(self, conn: Connection) -> None:
-        self.postgresql = conn.dialect.name == "postgresql"
-        self._dialect = conn.dialect
-        # Inside the Connection's transaction: BEGIN (IMMEDIATE on SQLite) is already issued.
-        self._raw: Any = conn.connection.driver_connection
-        # A batch names the same instants many times (its `now` on every row); a conversion
-        # costs microseconds, a lookup a fraction of one.
-        self._stamps: dict[datetime, Any] = {}
-
-    def ts(self, value: datetime) -> Any:
-        """A datetime as stored: aware UTC for psycopg, SQLAlchemy's UTC text on SQLite."""
-        stamp = self._stamps.get(value)
-        if stamp is None:
-            utc = as_utc(value)
-            stamp = (
-                utc if self.postgresql else utc.replace(tzinfo=None).isoformat(" ", "microseconds")
-            )
-            self._stamps[value] = stamp
-        return stamp
-
-    def text(self, value: str) -> str | None:
-        """Customer text as VerbatimText stores it (escaped on PostgreSQL when it holds NUL)."""
-        return _VERBATIM.process_bind_param(value, self._dialect) if self.postgresql else value
-
-    def named(self, stmt: DriverStatement) -> str:
-        return stmt.postgresql if self.postgresql else stmt.sqlite
-
-    def any_of(self, column: str, values: Collection[str]) -> tuple[str, list[Any]]:
-        """`column` is one of `values`: one array parameter on PostgreSQL, an IN list on SQLite.
-
-        The IN list is padded to a power of two with repeats of its last value, so the same
-        few statements come back and the driver's statement cache saves compiling them.
-        """
-        if self.postgresql:
-            return f"{column} = ANY(%s)", [list(values)]
-        padded = list(values)
-        padded += padded[-1:] * (_shape(len(padded)) - len(padded))
-        return f"{column} IN ({', '.join('?' * len(padded))})", padded
-
-    def select(self, sql: str, params: list[Any]) -> list[Row]:
-        rows: list[Row] = self._raw.execute(sql, params).fetchall()
-        return rows
-
-    def insert(self, head: str, rows: list[Row], tail: str, types: tuple[str, ...]) -> list[Row]:
-        """`head` over all rows, then `tail`; the rows it returns.
-
-        PostgreSQL takes one array per column (`types` name them) and unnests them: one
-        statement text however many rows, and no parsing of thousands of parameters.
-        SQLite takes multi-row VALUES in chunks of power-of-two sizes: it compiles a
-        statement of 700 rows in about ten times the time it runs it, and with a handful
-        of sizes every statement after the first batch comes from the statement cache.
-        """
-        if not rows:
-            return []
-        if self.postgresql:
-            arrays = ", ".join(f"%s::{name}[]" for name in types)
-            sql = f"{head} SELECT * FROM unnest({arrays}) {tail}"
-            columns = [list(column) for column in zip(*rows, strict=True)]
-            found: list[Row] = self._raw.execute(sql, columns).fetchall()
-            return found
-        width = len(rows[0])
-        one = f"({', '.join('?' * width)})"
-        most = _shape(max(1, _MAX_PARAMS // width) + 1) // 2
-        out: list[Row] = []
-        start = 0
-        while start < len(rows):
-            size = min(most, _shape(len(rows) - start + 1) // 2)
-            chunk = rows[start : start + size]
-            sql = f"{head} VALUES {', '.join([one] * size)} {tail}"
-            out += self._raw.execute(sql, [v for row in chunk for v in row]).fetchall()
-            start += size
-        return out
-
-    def executemany(self, stmt: DriverStatement, params: list[dict[str, Any]]) -> None:
-        if not params:
-            return
-        if self.postgresql:
-            with self._raw.cursor() as cur:
-                cur.executemany(stmt.postgresql, params)
-        else:
-            self._raw.executemany(stmt.sqlite, params)
-
-
-def _shape(n: int) -> int:
-    """The smallest power of two that is at least n."""
-    return 1 << max(0, n - 1).bit_length()
 
 
 def _pairs_filter(
@@ -210,12 +105,12 @@ _CONVERSATION_HEAD = (
     "INSERT INTO conversation (channel, visibility, thread_key, customer_id, status, priority,"
     " tags, claim_token, version, message_count, first_inbound_at, last_inbound_at,"
     " last_message_at, sla_due_at, preview, created_at, updated_at,"
-    " category, team, triage, sla_warn_at, sla_clock)"
+    " category, team, triage, sla_warn_at, sla_clock, account)"
 )
 _CONVERSATION_TYPES = (
     "text", "text", "text", "bigint", "text", "integer", "json", "bigint", "integer", "integer",
     "timestamptz", "timestamptz", "timestamptz", "timestamptz", "text", "timestamptz",
-    "timestamptz", "text", "text", "json", "timestamptz", "text",
+    "timestamptz", "text", "text", "json", "timestamptz", "text", "text",
 )  # fmt: skip
 # On PostgreSQL another ingest may have created the thread meanwhile; the caller folds
 # the batch into that one with the UPDATE below instead.
@@ -224,8 +119,10 @@ _CONVERSATION_TAIL = (
 )
 
 
-def insert_conversations(drv: Driver, rows: Iterable[Row]) -> dict[Key, int]:
-    """Insert new conversations in their final form.
+def insert_conversations(
+    drv: Driver, rows: Iterable[Row], account: str | None = None
+) -> dict[Key, int]:
+    """Insert new conversations in their final form, brought in by sync's `account`.
 
     Each row: channel, visibility, thread key, customer id, message count, first and last
     message time, SLA due, preview, now, and the playbook's plan (None: no triage; the SLA
@@ -237,7 +134,7 @@ def insert_conversations(drv: Driver, rows: Iterable[Row]) -> dict[Key, int]:
          drv.ts(last), drv.ts(due), drv.text(preview), drv.ts(now), drv.ts(now),
          plan.category if plan else None, plan.team if plan else None,
          json.dumps(plan.reasons) if plan else "[]",
-         drv.ts(plan.warn_at) if plan else None, "first")
+         drv.ts(plan.warn_at) if plan else None, "first", account)
         for ch, vis, key, cust, n, first, last, due, preview, now, plan in rows
     ]  # fmt: skip
     returned = drv.insert(_CONVERSATION_HEAD, values, _CONVERSATION_TAIL, _CONVERSATION_TYPES)
@@ -246,21 +143,23 @@ def insert_conversations(drv: Driver, rows: Iterable[Row]) -> dict[Key, int]:
 
 _MESSAGE_HEAD = (
     "INSERT INTO message (conversation_id, channel, direction, author, body, external_id,"
-    " in_reply_to, url, created_at, recorded_at)"
+    " in_reply_to, url, created_at, recorded_at, subject, email_references)"
 )
 _MESSAGE_TYPES = (
     "bigint", "text", "text", "text", "text", "text", "text", "text", "timestamptz", "timestamptz",
+    "text", "text",
 )  # fmt: skip
 _MESSAGE_TAIL = "ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, channel, external_id"
 
 
 def insert_messages(drv: Driver, rows: Iterable[Row]) -> dict[Key, int]:
     """Insert inbound messages (conversation id, channel, author, body, external id,
-    in reply to, url, created at, now); returns the id of each one stored."""
+    in reply to, url, created at, now, subject, references); returns the id of each one
+    stored."""
     values = [
         (cid, ch, "inbound", drv.text(author), drv.text(body), ext, reply, url, drv.ts(at),
-         drv.ts(now))
-        for cid, ch, author, body, ext, reply, url, at, now in rows
+         drv.ts(now), None if subject is None else drv.text(subject), refs)
+        for cid, ch, author, body, ext, reply, url, at, now, subject, refs in rows
     ]  # fmt: skip
     returned = drv.insert(_MESSAGE_HEAD, values, _MESSAGE_TAIL, _MESSAGE_TYPES)
     return {(channel, ext): mid for mid, channel, ext in returned}
@@ -287,19 +186,20 @@ _UPDATE = DriverStatement(
     "   THEN :preview ELSE preview END,"
     " last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < :last_at"
     "   THEN :last_at ELSE last_message_at END,"
-    " updated_at = :now"
+    " account = COALESCE(account, :account), updated_at = :now"
     " WHERE id = :id"
 )
 
 
-def update_conversations(drv: Driver, rows: Iterable[Row]) -> None:
+def update_conversations(drv: Driver, rows: Iterable[Row], account: str | None = None) -> None:
     """Fold new messages into stored conversations (id, message count, first and last
     message time, SLA due, warning time, clock kind, preview, now). A conversation whose
-    clock is running keeps it; one that was answered or closed starts the new clock."""
+    clock is running keeps it; one that was answered or closed starts the new clock. One
+    that does not record its account yet (older, or ingested by hand) takes `account`."""
     params = [
         {"id": cid, "n": n, "first_at": drv.ts(first), "last_at": drv.ts(last),
          "due": drv.ts(due), "warn": drv.ts(warn) if warn else None, "clock": clock,
-         "preview": drv.text(preview), "now": drv.ts(now)}
+         "preview": drv.text(preview), "now": drv.ts(now), "account": account}
         for cid, n, first, last, due, warn, clock, preview, now in rows
     ]  # fmt: skip
     drv.executemany(_UPDATE, params)

@@ -50,6 +50,7 @@ def inbound(msg: InboundMessage) -> Inbound:
         author_handle=author.handle,
         author_name=author.name,
         followers=author.followers,
+        tags=tuple(msg.tags),
     )
 
 
@@ -71,7 +72,7 @@ class Intake:
         reasons.append({"rule": route.rule or "default team", "weight": 0, "why": route.why})
         return Plan(
             category=triage.category,
-            tags=sorted(triage.tags),
+            tags=sorted({*triage.tags, *first.tags}),
             priority=triage.priority,
             team=route.team,
             reasons=reasons,

@@ -34,6 +34,10 @@ DIRECTIONS = ("inbound", "outbound", "note")
 # the search for the most urgent one O(log n) however many are already claimed.
 READY_PREDICATE = "claimed_by IS NULL AND status IN ('new', 'open')"
 CLAIMED_PREDICATE = "claimed_by IS NOT NULL"
+# The live queue: its index holds open rows only, so closed conversations piling up never
+# lengthen a walk through it. A query reaches it only by spelling this predicate exactly
+# (core/queue.py renders the open statuses in this order, as literals).
+OPEN_PREDICATE = "status IN ('new', 'open', 'waiting')"
 
 
 def timestamp_type() -> Any:
@@ -128,6 +132,20 @@ class Conversation(SQLModel, table=True):
             postgresql_where=text(CLAIMED_PREDICATE),
         ),
         Index("ix_conversation_status_due", "status", "sla_due_at"),
+        # Keyed exactly as core/queue.py orders the queue (no due time last), so any window
+        # of it is read in order, never sorted.
+        Index(
+            "ix_conversation_urgency",
+            text("(sla_due_at IS NULL)"),
+            "sla_due_at",
+            text("priority DESC"),
+            "first_inbound_at",
+            "id",
+            sqlite_where=text(OPEN_PREDICATE),
+            postgresql_where=text(OPEN_PREDICATE),
+        ),
+        # The length of a channel's view (x, facebook, email) is counted on every refresh.
+        Index("ix_conversation_channel_status", "channel", "status"),
         Index("ix_conversation_holder", "claimed_by"),
         Index("ix_conversation_sla_watch", "sla_state", "sla_warn_at"),
     )
@@ -142,6 +160,9 @@ class Conversation(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=32)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     team: str | None = Field(default=None, max_length=64)
+    account: str | None = Field(default=None, max_length=64)
+    """The sync account (its name in sync's config) the conversation came in on; replies
+    leave by it. None: not brought in by sync (or before accounts were recorded)."""
     claimed_by: str | None = Field(default=None, max_length=64)
     claim_token: int = Field(default=0, sa_type=BigInteger)
     claim_expires_at: datetime | None = Field(default=None, sa_type=timestamp_type())
@@ -190,6 +211,10 @@ class Message(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=255)
     in_reply_to: str | None = Field(default=None, max_length=255)
     url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    subject: str | None = Field(default=None, sa_column=Column(VerbatimText(), nullable=True))
+    """Email: the Subject, as received or as sent."""
+    email_references: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """Email: the References header's Message-IDs, space-separated, as received or as sent."""
     created_at: datetime = Field(sa_type=timestamp_type())
     recorded_at: datetime = Field(sa_type=timestamp_type())
 

@@ -29,6 +29,8 @@ class OutboxItem(SQLModel, table=True):
     message_id: int = Field(foreign_key="message.id")
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     channel: str = Field(max_length=16)
+    account: str | None = Field(default=None, max_length=64)
+    """The sync account to send from: the conversation's. None: the channel's only account."""
     kind: str = Field(max_length=16)
     """public_reply or private_message."""
     in_reply_to: str | None = Field(default=None, max_length=255)
@@ -36,6 +38,10 @@ class OutboxItem(SQLModel, table=True):
     recipient: str | None = Field(default=None, max_length=255)
     """For a private message: platform user id, page-scoped id or email address."""
     body: str = Field(sa_column=Column(VerbatimText(), nullable=False))
+    subject: str | None = Field(default=None, sa_column=Column(VerbatimText(), nullable=True))
+    """Email: the reply's Subject ("Re: ..." of the message it answers)."""
+    email_references: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """Email: the reply's References header (the parent's chain plus the parent)."""
     state: str = Field(default="queued", max_length=8)
     attempts: int = Field(default=0)
     next_attempt_at: datetime | None = Field(default=None, sa_type=timestamp_type())

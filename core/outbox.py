@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, text, update
 from sqlmodel import Session, col, func, select
 
-from frontdesk.core import events
+from frontdesk.core import events, reply_threading
 from frontdesk.core.errors import InvalidInput, NotFound
 from frontdesk.core.models import Conversation, Customer, Message
 from frontdesk.core.models_channels import OutboxItem
@@ -25,13 +25,15 @@ RETRY_BACKOFF = (30, 120, 600, 1800, 3600)
 
 
 def enqueue(session: Session, *, message: Message, conversation: Conversation) -> OutboxItem:
-    """Queue `message` for its platform, in the caller's transaction.
+    """Queue `message` for its platform, in the caller's transaction, to leave by the
+    account the conversation came in on.
 
     A public reply answers the customer's latest message; a private one goes to the customer
-    (and, on email, threads under their latest message).
+    (and, on email, threads under their latest message: "Re:" its subject, References its
+    chain and it).
     """
     latest = session.exec(
-        select(Message.external_id)
+        select(Message)
         .where(
             Message.conversation_id == conversation.id,
             Message.direction == "inbound",
@@ -47,13 +49,25 @@ def enqueue(session: Session, *, message: Message, conversation: Conversation) -
         message_id=message.id,
         conversation_id=conversation.id,
         channel=conversation.channel,
+        account=conversation.account,
         kind="public_reply" if public else "private_message",
-        in_reply_to=latest,
+        in_reply_to=latest.external_id if latest else None,
         recipient=None if public else customer.platform_user_id,
         body=message.body,
         created_at=message.created_at,
         updated_at=message.created_at,
     )
+    if conversation.channel == "email":
+        thread = (
+            reply_threading.for_reply(session, latest)
+            if latest
+            else reply_threading.Threading(reply_threading.reply_subject(None), ())
+        )
+        # On the reply's message too: a later reply to a customer who answers this one with
+        # In-Reply-To alone extends this chain.
+        item.subject = message.subject = thread.subject
+        item.email_references = message.email_references = " ".join(thread.references) or None
+        session.add(message)
     session.add(item)
     session.flush()
     return item
@@ -65,10 +79,12 @@ def due(
     now: datetime,
     limit: int = 100,
     channels: Sequence[str] | None = None,
+    account: str | None = None,
     after_id: int = 0,
 ) -> list[OutboxItem]:
     """Rows to work on now, by id after `after_id`: queued ones, and failed and unknown ones
-    whose retry (or read-back) time has come; only `channels` when given."""
+    whose retry (or read-back) time has come; only `channels` when given, and with `account`
+    only its rows and those that name no account (the caller decides who sends those)."""
     o = OutboxItem
     query = select(o).where(
         col(o.id) > after_id,
@@ -84,6 +100,8 @@ def due(
     )
     if channels is not None:
         query = query.where(col(o.channel).in_(list(channels)))
+    if account is not None:
+        query = query.where(or_(col(o.account) == account, col(o.account).is_(None)))
     return list(session.exec(query.order_by(col(o.id)).limit(limit)))
 
 
@@ -151,6 +169,12 @@ def retry(session: Session, item_id: int, *, operator: str, now: datetime) -> Ou
     if not take(session, item_id, expected="failed", new="queued", now=now):
         raise InvalidInput(f"outbox item {item_id} is {item.state}, not failed: nothing to retry")
     session.refresh(item)
+    if item.account is None:
+        # The conversation may have learnt its account since (the customer wrote again).
+        conversation = session.get(Conversation, item.conversation_id)
+        item.account = conversation.account if conversation is not None else None
+        session.add(item)
+        session.flush()
     _event(session, item, "outbox.retry", now, by=operator)
     return item
 

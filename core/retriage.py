@@ -31,7 +31,7 @@ def override(
 
     Raises:
         NotFound: no such conversation.
-        InvalidInput: a category or tag the playbook does not know, or nothing to change.
+        InvalidInput: a category or added tag the playbook does not know, or nothing to change.
     """
     conv = session.get(Conversation, conversation_id)
     if conv is None:
@@ -39,7 +39,9 @@ def override(
     if category is not None and category not in playbook.categories:
         known = ", ".join(playbook.categories)
         raise InvalidInput(f"unknown category {category!r}: use one of {known}")
-    unknown = [t for t in tags or [] if t not in playbook.tags]
+    # Tags it already carries may stay (a listening stream's `stream:NAME`, or one an older
+    # playbook listed); only the ones added must be the playbook's.
+    unknown = [t for t in tags or [] if t not in playbook.tags and t not in conv.tags]
     if unknown:
         raise InvalidInput(f"unknown tag {unknown[0]!r}: use any of {', '.join(playbook.tags)}")
     changes: dict[str, Any] = {}

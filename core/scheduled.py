@@ -28,8 +28,9 @@ WAITING = ("scheduled", "unknown")
 """States sync still has to act on (unknown: read back, then publish if absent)."""
 OPEN = ("scheduled", "publishing", "unknown", "failed")
 CANCELLABLE = ("scheduled", "failed")
-PUBLISH_CHANNELS = ("x",)
-"""Channels whose connectors can publish a post that answers nobody (see scheduled_publish)."""
+PUBLISH_LIMITS = {"x": 280, "facebook": 63_206}
+"""Channels whose connectors can publish a post that answers nobody (`Capabilities.posts`),
+with their longest post: checked here, where the operator is, not only when it is due."""
 PAST_GRACE = timedelta(minutes=5)
 
 _TAKE = text(
@@ -66,13 +67,19 @@ def schedule(
             f"frontdesk sync has never polled an account named {account!r}"
             f" (known: {', '.join(known) or 'none yet; is sync running?'})"
         )
-    if state.channel not in PUBLISH_CHANNELS:
+    limit = PUBLISH_LIMITS.get(state.channel)
+    if limit is None:
         raise InvalidInput(
             f"{account} is on {state.channel}; scheduled posts can only be published on"
-            f" {', '.join(PUBLISH_CHANNELS)} accounts"
+            f" {' and '.join(PUBLISH_LIMITS)} accounts"
         )
-    if state.channel == "x" and x_length(body) > 280:
-        raise InvalidInput(f"the post is {x_length(body)} characters as X counts them; max 280")
+    if state.channel == "x":
+        if x_length(body) > limit:
+            raise InvalidInput(
+                f"the post is {x_length(body)} characters as X counts them; max {limit}"
+            )
+    elif len(body) > limit:
+        raise InvalidInput(f"the post is {len(body)} characters; {state.channel} takes {limit}")
     post = ScheduledPost(
         account=account,
         body=body,

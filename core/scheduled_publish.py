@@ -13,16 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from frontdesk.core import scheduled
-from frontdesk.core.connectors.base import Connector, Reply, SendReceipt
-from frontdesk.core.connectors.errors import (
-    AmbiguousOutcome,
-    ConnectorError,
-    PermanentError,
-    RateLimited,
-)
-from frontdesk.core.connectors.x import XConnector
-from frontdesk.core.connectors.x_http import created
-from frontdesk.core.connectors.x_parse import CreatedPost, post_url
+from frontdesk.core.clock import as_utc
+from frontdesk.core.connectors.base import Connector, Reply
+from frontdesk.core.connectors.errors import AmbiguousOutcome, ConnectorError, RateLimited
 from frontdesk.core.db import Database
 from frontdesk.core.models_channels import ScheduledPost
 
@@ -39,42 +32,6 @@ class PublishReport:
 
     def add(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
-
-
-def publish(connector: Connector, reply: Reply) -> SendReceipt:
-    """Publish a post that answers nobody. A connector may offer `publish_post(reply)`;
-    X's is built in here until the connector contract has one.
-
-    Raises:
-        ConnectorError: as for any send; PermanentError when the channel cannot publish.
-    """
-    own = getattr(connector, "publish_post", None)
-    if callable(own):
-        receipt: SendReceipt = own(reply)
-        return receipt
-    if isinstance(connector, XConnector):
-        connector.check_length(reply.text)
-        where = f"{connector.name}: X post (POST /2/tweets)"
-        response = connector.call(
-            "posting", "POST", "/2/tweets", where=where, write=True, json={"text": reply.text}
-        )
-        post = created(CreatedPost, response, where).data
-        url = post_url(post.id, connector.username)
-        return SendReceipt(external_id=post.id, sent_at=connector.clock(), url=url)
-    raise PermanentError(f"{connector.name}: {connector.channel} accounts cannot publish posts")
-
-
-def find_published(connector: Connector, reply: Reply) -> SendReceipt | None:
-    """Read the platform back for a post published from `reply` (None: it is not there)."""
-    own = getattr(connector, "find_published", None)
-    if callable(own):
-        found: SendReceipt | None = own(reply)
-        return found
-    if isinstance(connector, XConnector):
-        # X's read-back matches our recent posts by parent and text; no parent means a post
-        # that answers nobody.
-        return connector.find_sent(reply, private=False)
-    return None
 
 
 def publish_due(
@@ -108,10 +65,13 @@ def _publish_one(
     report: PublishReport,
 ) -> None:
     assert post.id is not None
-    reply = Reply(text=post.body, key=f"frontdesk-scheduled-{post.id}")
+    # Not published before its time, so reading back ignores older posts of the same text.
+    reply = Reply(
+        text=post.body, key=f"frontdesk-scheduled-{post.id}", not_before=as_utc(post.publish_at)
+    )
     if post.state == "unknown":
         try:
-            found = find_published(connector, reply)
+            found = connector.find_published(reply)
         except RateLimited:
             raise
         except ConnectorError as exc:
@@ -129,7 +89,7 @@ def _publish_one(
             report.add("held")  # the hold came on (or another step moved it) just now
             return
     try:
-        receipt = publish(connector, reply)
+        receipt = connector.publish_post(reply)
     except AmbiguousOutcome as exc:
         _mark(db, post, "unknown", clock, error=exc.message)
         report.add("unknown")

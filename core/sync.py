@@ -13,50 +13,24 @@ Scheduled posts follow the same rules (core/scheduled_publish.py).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from frontdesk.core import ingest, outbox, scheduled, scheduled_publish, sync_state
 from frontdesk.core.clock import utcnow
 from frontdesk.core.config import SlaSettings
-from frontdesk.core.connectors.base import Connector, Reply, SendReceipt
-from frontdesk.core.connectors.errors import (
-    AmbiguousOutcome,
-    AuthFailed,
-    ConnectorError,
-    RateLimited,
-)
+from frontdesk.core.connectors.accounts import Stream
+from frontdesk.core.connectors.base import Connector
+from frontdesk.core.connectors.errors import AuthFailed, ConnectorError, RateLimited
 from frontdesk.core.db import Database
 from frontdesk.core.intake import Intake
-from frontdesk.core.models_channels import OutboxItem
+from frontdesk.core.sync_listen import Listener
+from frontdesk.core.sync_send import READBACK_DELAY, PassReport, Sending
 
-log = logging.getLogger("frontdesk.sync")
-
-READBACK_DELAY = timedelta(seconds=10)
-"""After an ambiguous send, how long the platform gets to show the post before it is read
-back: a read-back that comes too early finds nothing and the reply would go twice."""
+__all__ = ["READBACK_DELAY", "PassReport", "SyncService"]
 
 
-@dataclass
-class PassReport:
-    """What one step (poll, drain or publish) did for one account."""
-
-    account: str
-    step: str
-    counts: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    retry_at: datetime | None = None
-    """Set when the platform throttled this step: nothing more goes before then."""
-    more: bool = False
-    """The drain stopped at its budget with rows still due."""
-
-    def add(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
-
-
-class SyncService:
+class SyncService(Sending):
     """Polls accounts and drains the outbox through them; one instance per database."""
 
     def __init__(
@@ -70,19 +44,25 @@ class SyncService:
         clock: Callable[[], datetime] = utcnow,
         batch: int = 100,
         budget: int = 500,
+        streams: Mapping[str, Sequence[Stream]] | None = None,
     ) -> None:
         self.db = db
         self.sla = sla
         # The playbook in force triages, routes and clocks what sync brings in.
         self.intake = intake
         self.connectors = connectors
-        # The queue channel each account brings messages into and sends the replies of.
+        # The queue channel of each account sync knows (`channels` may name accounts it
+        # does not run here): messages come into it, and its replies leave by the account
+        # their conversation came in on.
         self.channels = {n: c.channel for n, c in connectors.items()} | (channels or {})
         self.clock = clock
         self.batch = batch
         self.budget = budget
         self._stranded = False
         self._throttled: dict[str, datetime] = {}  # sending paused per account until then
+        # Listening: each account's saved searches, run after its poll.
+        self.streams = dict(streams or {})
+        self.listener = Listener(db, sla=sla, intake=intake, clock=clock)
 
     def recover(self) -> dict[str, int]:
         """At start: replies and posts a stopped sender left mid-send become unknown."""
@@ -96,7 +76,14 @@ class SyncService:
         return counts
 
     def poll(self, name: str) -> PassReport:
-        """Fetch what is new on one account, queue it, and only then move its cursor."""
+        """Fetch what is new on one account, queue it, and only then move its cursor; then
+        run the account's listening streams (their own cursors, core/sync_listen.py)."""
+        report = self._poll(name)
+        if self.streams.get(name):
+            self.listener.listen(name, self.connectors[name], self.streams[name], report)
+        return report
+
+    def _poll(self, name: str) -> PassReport:
         connector = self.connectors[name]
         report = PassReport(name, "poll")
         cursor = sync_state.cursor(self.db, name)
@@ -113,7 +100,13 @@ class SyncService:
         if result.messages:
             lines = [m.model_dump_json() for m in result.messages]
             done = ingest.ingest_stream(
-                self.db, lines, sla=self.sla, actor="sync", now=self.clock(), intake=self.intake
+                self.db,
+                lines,
+                sla=self.sla,
+                actor="sync",
+                now=self.clock(),
+                intake=self.intake,
+                account=name,
             )
             report.add("accepted", done.accepted)
             report.add("duplicates", done.duplicates)
@@ -125,8 +118,9 @@ class SyncService:
         return report
 
     def drain(self, name: str, *, stop: Callable[[], bool] = lambda: False) -> PassReport:
-        """Deliver the due outbox rows of this account's channel, oldest first, up to the
-        budget; stops at the first throttling or refused sign-in."""
+        """Deliver the due outbox rows of this account (and, if it is its channel's only
+        account, those that name none), oldest first, up to the budget; stops at the first
+        throttling or refused sign-in."""
         connector = self.connectors[name]
         report = PassReport(name, "drain")
         paused = self._throttled.get(name)
@@ -140,13 +134,20 @@ class SyncService:
         while not stop():
             with self.db.read() as session:
                 items = outbox.due(
-                    session, now=self.clock(), limit=self.batch, channels=(channel,), after_id=after
+                    session,
+                    now=self.clock(),
+                    limit=self.batch,
+                    channels=(channel,),
+                    account=name,
+                    after_id=after,
                 )
             if not items:
                 break
             for item in items:
                 assert item.id is not None
                 after = item.id
+                if self._unrouted(name, item, report):
+                    continue
                 try:
                     self._deliver(connector, item, report)
                 except (RateLimited, AuthFailed) as exc:
@@ -174,99 +175,6 @@ class SyncService:
         report.errors += done.errors
         report.retry_at = done.retry_at
         return report
-
-    def _deliver(self, connector: Connector, item: OutboxItem, report: PassReport) -> None:
-        assert item.id is not None
-        reply = Reply(
-            text=item.body,
-            key=f"frontdesk-outbox-{item.id}",
-            in_reply_to=item.in_reply_to,
-            recipient=item.recipient,
-        )
-        private = item.kind == "private_message"
-        state = item.state
-        if state == "unknown":
-            if not self._read_back(connector, item, reply, private, report):
-                return
-            state = "queued"
-        with self.db.write() as session:
-            if not outbox.take(session, item.id, expected=state, new="sending", now=self.clock()):
-                return  # an operator or an earlier step moved it meanwhile
-        # From here until the row leaves "sending", a failure to record the outcome leaves it
-        # stranded; the next drain recovers it (read back, never resent blindly).
-        self._stranded = True
-        attempts = item.attempts + 1
-        try:
-            receipt = (
-                connector.send_private_message(reply)
-                if private
-                else connector.send_public_reply(reply)
-            )
-        except AmbiguousOutcome as exc:
-            self._unknown(item, exc.message, self.clock() + READBACK_DELAY, report)
-            return
-        except ConnectorError as exc:
-            now = self.clock()
-            if isinstance(exc, RateLimited):
-                retry_at: datetime | None = exc.reset_at
-            elif exc.retryable or isinstance(exc, AuthFailed):
-                # Sign-in is the account's problem, not the reply's: it goes once fixed.
-                retry_at = outbox.backoff(attempts, now)
-            else:
-                retry_at = None
-            with self.db.write() as session:
-                outbox.mark_failed(session, item, error=exc.message, now=now, retry_at=retry_at)
-            self._stranded = False
-            report.add("failed")
-            if isinstance(exc, RateLimited | AuthFailed):
-                raise
-            report.errors.append(exc.message)
-            return
-        except Exception as exc:  # a bug below the contract: the reply may have gone
-            log.exception("send failed unexpectedly", extra={"event": "error"})
-            self._unknown(item, f"unexpected {type(exc).__name__}: {exc}", None, report)
-            return
-        self._sent(item, receipt, report)
-
-    def _read_back(
-        self,
-        connector: Connector,
-        item: OutboxItem,
-        reply: Reply,
-        private: bool,
-        report: PassReport,
-    ) -> bool:
-        """Settle an unknown row: sent if the platform has it; True when it must go again."""
-        assert item.id is not None
-        try:
-            receipt = connector.find_sent(reply, private=private)
-        except RateLimited:
-            raise
-        except ConnectorError as exc:
-            retry = outbox.backoff(item.attempts, self.clock())
-            self._unknown(item, f"reading back failed: {exc.message}", retry, report)
-            report.errors.append(exc.message)
-            return False
-        if receipt is not None:
-            report.add("found")
-            self._sent(item, receipt, report)
-            return False
-        with self.db.write() as session:
-            return outbox.take(session, item.id, expected="unknown", new="queued", now=self.clock())
-
-    def _sent(self, item: OutboxItem, receipt: SendReceipt, report: PassReport) -> None:
-        with self.db.write() as session:
-            outbox.mark_sent(session, item, external_id=receipt.external_id, now=self.clock())
-        self._stranded = False
-        report.add("sent")
-
-    def _unknown(
-        self, item: OutboxItem, error: str, retry_at: datetime | None, report: PassReport
-    ) -> None:
-        with self.db.write() as session:
-            outbox.mark_unknown(session, item, error=error, now=self.clock(), retry_at=retry_at)
-        self._stranded = False
-        report.add("unknown")
 
     def _save_state(
         self,

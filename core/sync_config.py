@@ -15,7 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from frontdesk.core.clock import utcnow
 from frontdesk.core.connectors import registry
-from frontdesk.core.connectors.accounts import Account, JsonFeedAccount, parse_accounts
+from frontdesk.core.connectors.accounts import (
+    Account,
+    JsonFeedAccount,
+    Stream,
+    parse_accounts,
+)
 from frontdesk.core.connectors.base import Clock, Connector
 from frontdesk.core.errors import ConfigError
 
@@ -104,6 +109,16 @@ def parse(data: Mapping[str, Any], path: Path) -> SyncConfig:
         accounts = parse_accounts(data)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc.message}") from None
+    owner: dict[str, str] = {}
+    for name, account in accounts.items():
+        for stream in account.streams:
+            # Tags, mutes and volumes name a stream alone, so one name means one search.
+            if stream.name in owner:
+                raise ConfigError(
+                    f"{path}: accounts.{name}.streams: {stream.name!r} is already a stream of"
+                    f" accounts.{owner[stream.name]}; stream names must be unique"
+                )
+            owner[stream.name] = name
     try:
         options = SyncOptions.model_validate(data.get("sync", {}))
     except ValidationError as exc:
@@ -118,11 +133,19 @@ def queue_channel(account: Account) -> str:
     return account.channel if isinstance(account, JsonFeedAccount) else account.type
 
 
+def streams(accounts: Mapping[str, Account]) -> dict[str, list[Stream]]:
+    """Each account's listening streams that are switched on."""
+    return {n: on for n, a in accounts.items() if (on := [s for s in a.streams if s.enabled])}
+
+
 def select(config: SyncConfig, only: str | None = None) -> dict[str, Account]:
     """The enabled accounts, or only `only` (an account name, or a type such as x).
 
+    Several accounts may bring messages into one queue channel: each conversation records
+    the account it came in on, and its replies leave by that account.
+
     Raises:
-        ConfigError: nothing matches, or two accounts would send for one queue channel.
+        ConfigError: nothing matches.
     """
     enabled = {name: a for name, a in config.accounts.items() if a.enabled}
     chosen = enabled
@@ -131,18 +154,6 @@ def select(config: SyncConfig, only: str | None = None) -> dict[str, Account]:
         if not chosen:
             names = ", ".join(enabled) or "none"
             raise ConfigError(f"{config.path}: no enabled account or type {only!r} (have: {names})")
-    # A reply records its channel but not the account its conversation came through, so with
-    # two accounts on one channel sync could answer from the wrong one; refuse instead.
-    owner: dict[str, str] = {}
-    for name, account in enabled.items():
-        channel = queue_channel(account)
-        if channel in owner:
-            raise ConfigError(
-                f"{config.path}: accounts.{owner[channel]} and accounts.{name} both bring"
-                f" {channel} messages into the queue, and replies cannot yet tell which"
-                " account to leave by; set enabled = false on one of them"
-            )
-        owner[channel] = name
     if not chosen:
         raise ConfigError(f"{config.path}: no enabled [accounts.NAME] table")
     return chosen
@@ -159,6 +170,11 @@ def build(
     try:
         for name, account in accounts.items():
             built[name] = registry.build(name, account, clock=clock, transport=transport)
+            if account.streams and not built[name].capabilities.search:
+                raise ConfigError(
+                    f"accounts.{name}.streams: {account.type} accounts cannot search;"
+                    " listening streams need a connector that can (x)"
+                )
     except BaseException:
         for connector in built.values():
             connector.close()

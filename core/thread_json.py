@@ -40,6 +40,7 @@ def conversation_json(conv: Conversation) -> dict[str, Any]:
     return {
         "id": conv.id,
         "channel": conv.channel,
+        "account": conv.account,
         "visibility": conv.visibility,
         "thread_key": conv.thread_key,
         "customer_id": conv.customer_id,
@@ -71,6 +72,7 @@ def message_json(msg: Message) -> dict[str, Any]:
         "external_id": msg.external_id,
         "in_reply_to": msg.in_reply_to,
         "url": msg.url,
+        "subject": msg.subject,
         "created_at": iso(msg.created_at),
     }
 

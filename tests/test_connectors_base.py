@@ -79,6 +79,14 @@ class Notebook(Connector):
         self.sent.append(("private", reply))
         return SendReceipt(reply.key, self.clock())
 
+    def _publish(self, post: Reply) -> SendReceipt:
+        self.sent.append(("post", post))
+        return SendReceipt(post.key, self.clock())
+
+    def _find_published(self, post: Reply) -> SendReceipt | None:
+        found = [r for kind, r in self.sent if kind == "post" and r.text == post.text]
+        return SendReceipt(found[0].key, self.clock()) if found else None
+
 
 def test_every_error_is_a_frontdesk_error_with_a_title_and_a_retry_rule() -> None:
     reset = datetime(2025, 3, 3, 10, 45, tzinfo=UTC)
@@ -121,6 +129,24 @@ def test_the_contract_refuses_what_a_channel_cannot_send_before_any_request() ->
     comments = Notebook(Capabilities(False, True, True, None), clock)
     comments.send_private_message(Reply("private answer", "k2", in_reply_to="comment-1"))
     assert [kind for kind, _ in comments.sent] == ["private"]
+
+
+def test_only_a_channel_that_offers_posts_is_asked_to_publish_one() -> None:
+    clock = FakeClock()
+    replies_only = Notebook(Capabilities(True, True, False, None), clock)
+    with pytest.raises(PermanentError, match="notebook accounts cannot publish posts"):
+        replies_only.publish_post(Reply("Sale!", "k"))
+    assert replies_only.find_published(Reply("Sale!", "k")) is None and replies_only.sent == []
+    page = Notebook(Capabilities(False, False, False, 2, posts=True, max_post_length=5), clock)
+    with pytest.raises(PermanentError, match="the post is 6 characters") as long:
+        page.publish_post(Reply("Sales!", "k"))
+    assert long.value.title == "post too long"
+    with pytest.raises(PermanentError, match="the post is empty"):
+        page.publish_post(Reply("  ", "k"))
+    assert page.find_published(Reply("Sale!", "k")) is None
+    assert page.publish_post(Reply("Sale!", "k1")).external_id == "k1"  # not the reply limit
+    found = page.find_published(Reply("Sale!", "k1"))
+    assert found is not None and found.external_id == "k1"
 
 
 def test_the_rate_gate_holds_until_the_clock_passes_it() -> None:

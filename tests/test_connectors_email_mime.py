@@ -18,6 +18,7 @@ from frontdesk.core.connectors.mime import (
     parse_email,
     reply_message_id,
 )
+from frontdesk.core.reply_threading import MAX_REFERENCES, reply_subject, trim_references
 
 RECEIVED = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -88,7 +89,7 @@ def test_a_reply_threads_under_its_parent_and_keeps_its_id_across_resends() -> N
     assert (
         first["Message-ID"] == again["Message-ID"] == reply_message_id("outbox-9", "acme.example")
     )
-    assert first["Subject"] == "RE: Order 12"  # not "Re: RE: ..."
+    assert first["Subject"] == "Re: Order 12"  # one "Re: ", never "Re: RE: ..."
     assert first["References"] == "<root@c.example> <p@c.example>"  # the parent once
     assert first["From"] == "care@acme.example"
     fresh = build_reply(
@@ -99,6 +100,23 @@ def test_a_reply_threads_under_its_parent_and_keeps_its_id_across_resends() -> N
         now=now,
     )
     assert fresh["Subject"] == "Re: your message" and fresh["In-Reply-To"] is None
+
+
+def test_a_reply_subject_carries_one_re_and_references_stay_bounded() -> None:
+    cases = {
+        "Order 12": "Re: Order 12",
+        "Re: Order 12": "Re: Order 12",
+        "RE: re:Order 12": "Re: Order 12",
+        "Re[2]: AW: SV: Order   12": "Re: Order 12",
+        "Return of order 12": "Re: Return of order 12",  # "Re" only as a prefix with a colon
+        "": "Re: your message",
+        None: "Re: your message",
+    }
+    assert {subject: reply_subject(subject) for subject in cases} == cases
+    chain = [f"<{n}@c.example>" for n in range(50)]
+    kept = trim_references([*chain, "<3@c.example>"])
+    assert len(kept) == MAX_REFERENCES and kept[0] == "<0@c.example>"
+    assert kept[-1] == "<49@c.example>" and len(set(kept)) == len(kept)
 
 
 def test_html_to_text_keeps_paragraphs_apart() -> None:

@@ -25,7 +25,7 @@ class FrontdeskCommands(Provider):
                 "all, mine, unclaimed, breaching, by channel",
                 run("cycle_filter"),
             ),
-            ("queue: filter", "by view, team:NAME and tag:NAME", run("edit_filter")),
+            ("queue: filter", "by view, team:NAME, tag:NAME and stream:NAME", run("edit_filter")),
             ("thread: reply", "write a reply", run("compose_reply")),
             ("thread: note", "write an internal note", run("compose_note")),
             ("thread: resolve", "resolve and move to the next", run("resolve")),

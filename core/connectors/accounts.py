@@ -60,6 +60,22 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+class Stream(BaseModel):
+    """One `[[accounts.NAME.streams]]` entry: a saved search run on every poll (listening)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=ACCOUNT_NAME.pattern)
+    """Unique across the config: the conversation tag `stream:NAME`, mutes and volumes use it."""
+    query: str = Field(min_length=1, max_length=512)
+    """In the platform's own search syntax (X: `acme OR "acme gear" -is:retweet -from:acme`)."""
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=20
+    )
+    """Tags every conversation the stream starts carries, besides `stream:NAME`."""
+    enabled: bool = True
+
+
 class _Account(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -67,6 +83,8 @@ class _Account(BaseModel):
     poll_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
     """How often `frontdesk sync` polls this account."""
     timeout_seconds: float = Field(default=20.0, gt=0.0, le=300.0)
+    streams: list[Stream] = Field(default_factory=list, max_length=50)
+    """Listening: saved searches, for connectors whose capabilities include `search`."""
 
 
 class XAccount(_Account):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -24,6 +24,7 @@ from frontdesk.core.ingest import InboundMessage
 
 __all__ = [
     "PAGE_CAP",
+    "READBACK_SLACK",
     "AmbiguousOutcome",
     "AuthFailed",
     "Capabilities",
@@ -36,11 +37,13 @@ __all__ = [
     "RateLimited",
     "RateWindow",
     "Reply",
+    "SearchResult",
     "SendReceipt",
     "SentRecord",
     "TransientError",
     "WindowClosed",
     "make_inbound",
+    "posted_since",
 ]
 
 Clock = Callable[[], datetime]
@@ -49,6 +52,10 @@ Clock = Callable[[], datetime]
 PAGE_CAP = 200
 """Pages one poll may read to catch up with a stored cursor: a safety net, not a budget (a
 poll that stops short of its cursor must not move it, so it would start over each time)."""
+
+READBACK_SLACK = timedelta(minutes=2)
+"""How much older than `Reply.not_before` a platform's item may look and still be the one
+we sent: platforms give times to the second, and their clocks are not ours."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,12 @@ class Capabilities:
     """A private message answering a public comment (Facebook allows one per comment)."""
     max_length: int | None
     """Longest reply text, as the platform counts it; None when there is no practical limit."""
+    posts: bool = False
+    """Publishes posts that answer nobody (scheduled posts): `publish_post`, `find_published`."""
+    max_post_length: int | None = None
+    """Longest post text, as the platform counts it; None when there is no practical limit."""
+    search: bool = False
+    """Runs saved searches of public posts (listening streams): `search`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +90,11 @@ class Reply:
     """Platform user id, page-scoped id or email address, for a private message."""
     subject: str | None = None
     references: tuple[str, ...] = ()
-    """Email only: the parent's References chain, oldest first."""
+    """Email only: the References chain to carry, oldest first (the parent's id is added
+    when it is not there)."""
+    not_before: datetime | None = None
+    """Reading back only: the platform's items older than this are not this message, however
+    alike (a Page may post the same text every week)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +126,17 @@ class FetchResult:
     messages: list[InboundMessage]
     cursor: str | None
     sent: list[SentRecord] = field(default_factory=list)
-    extras: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Per external id, platform details ingest does not keep (an email's subject, References)."""
     problems: list[ConnectorError] = field(default_factory=list)
     """Streams of this account that failed this time (say DMs throttled while mentions were
     read); their part of the cursor did not move. When every stream fails, fetch raises."""
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """A saved search's matches after its cursor; store `cursor` once they are committed."""
+
+    messages: list[InboundMessage]
+    cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +196,32 @@ class Connector(ABC):
         self.check_length(reply.text)
         return self._send_private(reply)
 
+    def publish_post(self, post: Reply) -> SendReceipt:
+        """Publish `post.text` as a post of the account's own, answering nobody."""
+        caps = self.capabilities
+        if not caps.posts:
+            raise PermanentError(
+                f"{self.name}: {self.channel} accounts cannot publish posts", title="cannot post"
+            )
+        self._check_text(post.text, caps.max_post_length, "post")
+        return self._publish(post)
+
+    def find_published(self, post: Reply) -> SendReceipt | None:
+        """Read the platform back: the receipt of `post` if it was published, else None.
+
+        Called before publishing again a post whose outcome was ambiguous, so it never goes
+        out twice.
+        """
+        if not self.capabilities.posts:
+            return None
+        return self._find_published(post)
+
+    def search(self, query: str, cursor: str | None) -> SearchResult:
+        """Public posts matching `query` (platform syntax) after `cursor` (None: a first run)."""
+        if not self.capabilities.search:
+            raise PermanentError(f"{self.name}: {self.channel} accounts cannot search")
+        return self._search_posts(query, cursor)
+
     @abstractmethod
     def find_sent(self, reply: Reply, *, private: bool) -> SendReceipt | None:
         """Read the platform back: the receipt of `reply` if it was stored, else None.
@@ -186,16 +235,18 @@ class Connector(ABC):
         return len(text)
 
     def check_length(self, text: str) -> None:
-        """Refuse, before any request, a text the platform would refuse for its length."""
+        """Refuse, before any request, a reply the platform would refuse for its length."""
+        self._check_text(text, self.capabilities.max_length, "reply")
+
+    def _check_text(self, text: str, limit: int | None, what: str) -> None:
         if not text.strip():
-            raise PermanentError(f"{self.name}: the reply is empty")
-        limit = self.capabilities.max_length
+            raise PermanentError(f"{self.name}: the {what} is empty")
         length = self.text_length(text)
         if limit is not None and length > limit:
             raise PermanentError(
-                f"{self.name}: the reply is {length} characters as the platform counts them;"
+                f"{self.name}: the {what} is {length} characters as the platform counts them;"
                 f" the limit is {limit}",
-                title="reply too long",
+                title=f"{what} too long",
             )
 
     def check_gate(self, endpoint: str) -> None:
@@ -222,6 +273,17 @@ class Connector(ABC):
     @abstractmethod
     def _send_private(self, reply: Reply) -> SendReceipt: ...
 
+    # Only connectors whose capabilities say `posts` are asked for these, and such a
+    # connector must offer both: a post it cannot read back could go out twice.
+    def _publish(self, post: Reply) -> SendReceipt:
+        raise NotImplementedError(f"{type(self).__name__} says it publishes posts but cannot")
+
+    def _find_published(self, post: Reply) -> SendReceipt | None:
+        raise NotImplementedError(f"{type(self).__name__} cannot read its posts back")
+
+    def _search_posts(self, query: str, cursor: str | None) -> SearchResult:
+        raise NotImplementedError(f"{type(self).__name__} says it searches but cannot")
+
 
 def make_inbound(where: str, **fields: object) -> InboundMessage:
     """An ingest message from a connector's parse, or MalformedResponse naming the bad field."""
@@ -231,3 +293,10 @@ def make_inbound(where: str, **fields: object) -> InboundMessage:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or "message"
         raise MalformedResponse(f"{where}: {loc}: {first['msg']}") from None
+
+
+def posted_since(created: datetime | None, reply: Reply) -> bool:
+    """Whether an item the platform dated `created` can be `reply` (see `Reply.not_before`)."""
+    if reply.not_before is None or created is None:
+        return True
+    return created >= reply.not_before - READBACK_SLACK

@@ -196,10 +196,6 @@ class EmailConnector(Connector):
                     result.sent.append(SentRecord(mail.message_id, mail.text, mail.date))
                     continue
                 result.messages.append(inbound_message(mail, where))
-                result.extras[mail.message_id] = {
-                    "subject": mail.subject,
-                    "references": " ".join(mail.references),
-                }
 
     def _send_public(self, reply: Reply) -> SendReceipt:
         raise PermanentError(f"{self.name}: email has no public replies")

@@ -10,7 +10,7 @@ import httpx
 from pydantic import BaseModel
 
 from frontdesk.core.clock import utcnow
-from frontdesk.core.connectors import facebook_feeds
+from frontdesk.core.connectors import facebook_feeds, facebook_readback
 from frontdesk.core.connectors.accounts import FacebookAccount
 from frontdesk.core.connectors.base import (
     Capabilities,
@@ -35,6 +35,8 @@ from frontdesk.core.connectors.http import HttpApi, json_of, validate
 
 M = TypeVar("M", bound=BaseModel)
 GATE = "Graph API"
+POST_MAX_LENGTH = 63_206
+"""The longest Page post Facebook takes (the Messenger limit of replies is 2,000)."""
 Stream = Callable[["FacebookConnector", Watermark, FetchResult], Watermark]
 
 
@@ -68,7 +70,12 @@ class FacebookConnector(Connector):
     def capabilities(self) -> Capabilities:
         # Messenger's text limit (2,000) is the tighter one; comments allow 8,000.
         return Capabilities(
-            private_messages=True, comments=True, private_replies_to_comments=True, max_length=2000
+            private_messages=True,
+            comments=True,
+            private_replies_to_comments=True,
+            max_length=2000,
+            posts=True,
+            max_post_length=POST_MAX_LENGTH,
         )
 
     def fetch(self, cursor: str | None) -> FetchResult:
@@ -103,10 +110,10 @@ class FacebookConnector(Connector):
 
     def find_sent(self, reply: Reply, *, private: bool) -> SendReceipt | None:
         if not private:
-            return facebook_feeds.find_comment_reply(self, reply)
+            return facebook_readback.find_comment_reply(self, reply)
         if reply.recipient:
-            return facebook_feeds.find_message(self, reply)
-        return facebook_feeds.find_private_reply(self, reply)
+            return facebook_readback.find_message(self, reply)
+        return facebook_readback.find_private_reply(self, reply)
 
     def _send_public(self, reply: Reply) -> SendReceipt:
         path = f"/{reply.in_reply_to}/comments"
@@ -116,6 +123,19 @@ class FacebookConnector(Connector):
         )
         created = _written(Created, response, where)
         return SendReceipt(external_id=created.id, sent_at=self.clock())
+
+    def _publish(self, post: Reply) -> SendReceipt:
+        path = f"/{self.page_id}/feed"
+        where = f"{self.name}: Facebook Page post (POST {path})"
+        response = self.call(
+            path, where=where, write=True, method="POST", data={"message": post.text}
+        )
+        made = _written(Created, response, where)
+        url = f"https://www.facebook.com/{made.id}"
+        return SendReceipt(external_id=made.id, sent_at=self.clock(), url=url)
+
+    def _find_published(self, post: Reply) -> SendReceipt | None:
+        return facebook_readback.find_post(self, post)
 
     def _send_private(self, reply: Reply) -> SendReceipt:
         path = f"/{self.page_id}/messages"

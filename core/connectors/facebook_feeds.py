@@ -1,4 +1,4 @@
-"""Reading a Facebook Page: Messenger and comment pollers, and reading our own sends back."""
+"""Reading a Facebook Page: the Messenger and comment pollers."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from pydantic import BaseModel
 from frontdesk.core.connectors.base import (
     PAGE_CAP,
     FetchResult,
-    Reply,
-    SendReceipt,
     SentRecord,
     make_inbound,
 )
@@ -25,7 +23,6 @@ from frontdesk.core.connectors.facebook_parse import (
     Message,
     MessagePage,
     Paging,
-    PrivateReplyState,
     Ref,
 )
 from frontdesk.core.connectors.http import json_of, validate
@@ -228,57 +225,3 @@ def _take_comment(
             url=comment.permalink_url,
         )
     )
-
-
-def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
-
-
-def find_comment_reply(conn: FacebookConnector, reply: Reply) -> SendReceipt | None:
-    """The Page's comment under `reply.in_reply_to` with the reply's text, if stored."""
-    path = f"/{reply.in_reply_to}/comments"
-    where = f"{conn.name}: Facebook comments (GET {path})"
-    params = {"filter": "stream", "order": "reverse_chronological", "fields": COMMENT_FIELDS}
-    page = validate(CommentPage, json_of(conn.call(path, where=where, params=params), where), where)
-    for comment in page.data:
-        mine = comment.sender is not None and comment.sender.id == conn.page_id
-        if mine and _same(comment.message, reply.text):
-            return SendReceipt(comment.id, comment.created_time, comment.permalink_url)
-    return None
-
-
-def find_message(conn: FacebookConnector, reply: Reply) -> SendReceipt | None:
-    """The Page's Messenger message to `reply.recipient` with the reply's text, if stored."""
-    path = f"/{conn.page_id}/conversations"
-    where = f"{conn.name}: Facebook conversations (GET {path})"
-    params = {"platform": "messenger", "user_id": str(reply.recipient), "fields": "id,updated_time"}
-    found = validate(
-        ConversationPage, json_of(conn.call(path, where=where, params=params), where), where
-    )
-    for conversation in found.data[:1]:
-        messages = f"/{conversation.id}/messages"
-        where = f"{conn.name}: Facebook messages (GET {messages})"
-        query = {"fields": MESSAGE_FIELDS, "limit": conn.account.page_size}
-        answer = conn.call(messages, where=where, params=query)
-        for message in validate(MessagePage, json_of(answer, where), where).data:
-            mine = message.sender is not None and message.sender.id == conn.page_id
-            if mine and _same(message.message, reply.text):
-                return SendReceipt(message.id, message.created_time)
-    return None
-
-
-def find_private_reply(conn: FacebookConnector, reply: Reply) -> SendReceipt | None:
-    """Whether the comment has had its one private reply (Meta does not say which message)."""
-    path = f"/{reply.in_reply_to}"
-    where = f"{conn.name}: Facebook comment (GET {path})"
-    params = {"fields": "id,can_reply_privately"}
-    state = validate(
-        PrivateReplyState, json_of(conn.call(path, where=where, params=params), where), where
-    )
-    if state.can_reply_privately is False:
-        return SendReceipt(
-            external_id=f"private-reply:{reply.in_reply_to}",
-            sent_at=conn.clock(),
-            warning="Facebook says the comment has had its private reply; its id is not given",
-        )
-    return None

@@ -88,6 +88,9 @@ class FeedPost(_Model):
     id: str = Field(min_length=1)
     updated_time: GraphTime | None = None
     created_time: GraphTime | None = None
+    message: str = ""
+    sender: Ref | None = Field(default=None, alias="from")
+    permalink_url: str | None = None
 
 
 class ConversationPage(_Model):

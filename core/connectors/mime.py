@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 from frontdesk.core.connectors.base import Reply, make_inbound
 from frontdesk.core.ingest import InboundMessage
+from frontdesk.core.reply_threading import reply_subject, trim_references
 
 MSGID = re.compile(r"<[^<>\s]+>")
 
@@ -145,6 +146,9 @@ def inbound_message(mail: ParsedEmail, where: str) -> InboundMessage:
         thread_id=mail.thread_root,
         visibility="private",
         in_reply_to=mail.in_reply_to,
+        # Kept for the reply: "Re: <subject>", and References extending this chain.
+        subject=" ".join(mail.subject.split())[:998] or None,
+        references=list(trim_references(mail.references)),
     )
 
 
@@ -162,13 +166,11 @@ def build_reply(
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = formataddr((display_name, address)) if display_name else address
     msg["To"] = str(reply.recipient)
-    subject = (reply.subject or "").strip() or "your message"
-    msg["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    msg["Subject"] = reply_subject(reply.subject)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = reply_message_id(reply.key, domain)
     if reply.in_reply_to:
         msg["In-Reply-To"] = reply.in_reply_to
-        chain = [*reply.references, reply.in_reply_to]
-        msg["References"] = " ".join(dict.fromkeys(chain))
+        msg["References"] = " ".join(trim_references([*reply.references, reply.in_reply_to]))
     msg.set_content(reply.text)
     return msg

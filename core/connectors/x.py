@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from frontdesk.core.clock import utcnow
-from frontdesk.core.connectors import x_feeds
+from frontdesk.core.connectors import x_feeds, x_search
 from frontdesk.core.connectors.accounts import XAccount
 from frontdesk.core.connectors.base import (
     Capabilities,
@@ -20,6 +20,7 @@ from frontdesk.core.connectors.base import (
     FetchResult,
     RateWindow,
     Reply,
+    SearchResult,
     SendReceipt,
 )
 from frontdesk.core.connectors.errors import (
@@ -77,6 +78,9 @@ class XConnector(Connector):
             comments=self.auth.oauth,
             private_replies_to_comments=False,
             max_length=280,
+            posts=self.auth.oauth,
+            max_post_length=280,
+            search=True,  # recent search accepts an app bearer token too
         )
 
     def text_length(self, text: str) -> int:
@@ -133,6 +137,27 @@ class XConnector(Connector):
             sent_at=self.clock(),
             url=post_url(post.id, self.username),
         )
+
+    def _publish(self, post: Reply) -> SendReceipt:
+        where = f"{self.name}: X post (POST /2/tweets)"
+        response = self.call(
+            "posting", "POST", "/2/tweets", where=where, write=True, json={"text": post.text}
+        )
+        made = created(CreatedPost, response, where).data
+        return SendReceipt(
+            external_id=made.id, sent_at=self.clock(), url=post_url(made.id, self.username)
+        )
+
+    def _find_published(self, post: Reply) -> SendReceipt | None:
+        # Our recent posts are matched by parent and text: no parent is a post of our own.
+        return x_feeds.find_reply(self, post)
+
+    def _search_posts(self, query: str, cursor: str | None) -> SearchResult:
+        if cursor is not None and not cursor.isdigit():
+            raise PermanentError(
+                f"{self.name}: the stored search cursor {cursor[:60]!r} is not X's"
+            )
+        return x_search.search_recent(self, query, cursor)
 
     def _send_private(self, reply: Reply) -> SendReceipt:
         path = f"/2/dm_conversations/with/{reply.recipient}/messages"

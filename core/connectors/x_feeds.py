@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from frontdesk.core.connectors.base import PAGE_CAP, FetchResult, Reply, SendReceipt
+from frontdesk.core.connectors.base import (
+    PAGE_CAP,
+    FetchResult,
+    Reply,
+    SendReceipt,
+    posted_since,
+)
 from frontdesk.core.connectors.http import json_of, validate
 from frontdesk.core.connectors.x_parse import (
     DmPage,
@@ -105,7 +111,8 @@ def read_direct_messages(conn: XConnector, newest: str | None, result: FetchResu
 
 
 def find_reply(conn: XConnector, reply: Reply) -> SendReceipt | None:
-    """Our recent post answering `reply.in_reply_to` with the same text, if X stored one."""
+    """Our recent post answering `reply.in_reply_to` (None: a post of our own that answers
+    nobody) with the same text, if X stored one."""
     me = conn.me()
     path = f"/2/users/{me}/tweets"
     where = f"{conn.name}: X own posts (GET {path})"
@@ -113,6 +120,8 @@ def find_reply(conn: XConnector, reply: Reply) -> SendReceipt | None:
     response = conn.call("own posts", "GET", path, where=where, params=params)
     page = validate(PostPage, json_of(response, where), where)
     for post in page.data:
+        if not posted_since(post.created_at, reply):
+            continue  # the same text, posted before this one could have gone
         if post.replied_to == reply.in_reply_to and same_text(post.text, reply.text):
             return SendReceipt(
                 external_id=post.id,

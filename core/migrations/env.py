@@ -7,7 +7,9 @@ from sqlmodel import SQLModel
 
 from frontdesk.core import (  # noqa: F401  (registers the tables on the metadata)
     models,
+    models_broadcast,
     models_channels,
+    models_listening,
     models_playbook,
 )
 from frontdesk.core.schema import compare_type

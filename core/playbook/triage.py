@@ -32,6 +32,8 @@ class TriageRule(Section):
     min_followers: int | None = Field(default=None, ge=0)
     """The author has at least this many followers (unknown counts never match)."""
     channels: list[Channel] = Field(default_factory=list)
+    streams: list[str] = Field(default_factory=list)
+    """Listening streams (sync config names) whose matches the rule is for."""
     visibility: str | None = None
     """`public` or `private`."""
     category: str | None = None
@@ -48,7 +50,7 @@ class TriageRule(Section):
 
     @model_validator(mode="after")
     def _has_condition(self) -> TriageRule:
-        conditions = (self.keywords, self.patterns, self.authors, self.channels)
+        conditions = (self.keywords, self.patterns, self.authors, self.channels, self.streams)
         if not any(conditions) and self.min_followers is None and self.visibility is None:
             raise ValueError(f"rule {self.name!r} has no condition, so it would match everything")
         return self
@@ -77,6 +79,8 @@ class Inbound:
     author_handle: str = ""
     author_name: str = ""
     followers: int | None = None
+    tags: tuple[str, ...] = ()
+    """Tags the message arrived with (a listening stream's `stream:NAME`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +171,8 @@ def _match(compiled: _Compiled, message: Inbound, found: set[str], author: set[s
         return None
     if rule.visibility and message.visibility != rule.visibility:
         return None
+    if rule.streams and not any(f"stream:{s}" in message.tags for s in rule.streams):
+        return None
     if compiled.authors and compiled.authors.isdisjoint(author):
         return None
     threshold = rule.min_followers
@@ -184,6 +190,8 @@ def _match(compiled: _Compiled, message: Inbound, found: set[str], author: set[s
         why.append(f"channel {message.channel}")
     if rule.visibility:
         why.append(rule.visibility)
+    if rule.streams:
+        why.append("stream " + ", ".join(s for s in rule.streams if f"stream:{s}" in message.tags))
     if compiled.authors:
         why.append(f"author @{min(author & compiled.authors)} is listed")
     if rule.min_followers is not None:

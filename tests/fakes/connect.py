@@ -30,12 +30,13 @@ def x_connector(
     *,
     tokens: TokenStore | None = None,
     transport: httpx.BaseTransport | None = None,
+    name: str = "acme_x",
     **overrides: Any,
 ) -> XConnector:
     """An X connector with a fresh token pair of the fake's, talking to `transport` (by
     default the fake itself, mounted with httpx.MockTransport)."""
     return XConnector(
-        "acme_x",
+        name,
         x_account(**overrides),
         tokens=tokens or MemoryTokenStore(OAuthTokens(**fake.oauth_pair())),
         transport=transport or fake.transport(),

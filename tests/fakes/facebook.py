@@ -84,6 +84,12 @@ class FakeFacebook(GraphViews, FakePlatform):
                 if m.sender == self.page.psid
             ]
 
+    def page_posts(self, text: str | None = None) -> list[FbPost]:
+        """The Page's posts (all of them, or those with `text`): the oracle for scheduled
+        posts published "exactly once"."""
+        with self.lock:
+            return [p for p in self.world.posts.values() if text is None or p.text == text]
+
     def page_comments(self) -> list[FbComment]:
         with self.lock:
             return [c for c in self.world.comments.values() if c.sender == self.page.psid]
@@ -106,6 +112,7 @@ class FakeFacebook(GraphViews, FakePlatform):
             ("GET", True, "conversations"): ("conversations", self._conversations, False),
             ("GET", True, "feed"): ("feed", self._feed, False),
             ("POST", True, "messages"): ("messages.send", self._send, True),
+            ("POST", True, "feed"): ("feed.create", self._create_post, True),
         }
         if (method, is_page, edge) in table:
             name, handler, write = table[(method, is_page, edge)]
@@ -221,6 +228,13 @@ class FakeFacebook(GraphViews, FakePlatform):
         comment.private_replied = True
         message = self.world.add_message(self.page.psid, comment.sender, text, self.clock())
         return httpx.Response(200, json={"recipient_id": comment.sender, "message_id": message.id})
+
+    def _create_post(self, request: httpx.Request, body: Any) -> httpx.Response:
+        """POST /{page-id}/feed: a post on the Page's own feed, answered {"id": page_post}."""
+        text = body.get("message") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text:
+            return graph_error(400, 100, "(#100) Missing message or attachment")
+        return httpx.Response(200, json={"id": self.world.add_post(text, self.clock()).id})
 
     def _create_comment(self, request: httpx.Request, body: Any, target: str) -> httpx.Response:
         text = body.get("message") if isinstance(body, dict) else None

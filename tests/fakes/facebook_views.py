@@ -108,14 +108,20 @@ class GraphViews:
 
     def _feed(self, request: httpx.Request, body: Any) -> httpx.Response:
         ordered = sorted(self.world.posts.values(), key=lambda p: p.created, reverse=True)
+        fields = requested(dict(request.url.params))
 
         def render(post: FbPost) -> dict[str, Any]:
-            return {
+            out: dict[str, Any] = {
                 "id": post.id,
                 "message": post.text,
                 "created_time": self.time(post.created),
                 "updated_time": self.time(post.updated),
             }
+            if "from" in fields:  # every post of this fake's feed is the Page's own
+                out["from"] = self.world.ref(self.world.page.psid)
+            if "permalink_url" in fields:
+                out["permalink_url"] = f"https://www.facebook.com/{post.id}"
+            return out
 
         return self._paged(request, ordered, render, "feed")
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from frontdesk.kb.lint import x_length
+from tests.fakes import x_search
 from tests.fakes.platform import (
     DUPLICATE_DELIVERY,
     THROTTLE,
@@ -30,7 +31,7 @@ from tests.fakes.x_state import (
 )
 from tests.fakes.x_views import XViews, int_param, invalid
 
-APP_ONLY = {"mentions", "timeline"}
+APP_ONLY = {"mentions", "timeline", "search"}
 
 
 class FakeX(XViews, FakePlatform):
@@ -62,6 +63,7 @@ class FakeX(XViews, FakePlatform):
             ("GET", re.compile(r"/2/users/(\d+)/mentions"), "mentions", self._mentions, False),
             ("GET", re.compile(r"/2/users/(\d+)/tweets"), "timeline", self._timeline, False),
             ("POST", re.compile(r"/2/tweets"), "tweets.create", self._create_post, True),
+            ("GET", re.compile(r"/2/tweets/search/recent"), "search", self._search, False),
             ("GET", re.compile(r"/2/dm_events"), "dm_events", self._dm_events, False),
             (
                 "GET",
@@ -97,6 +99,11 @@ class FakeX(XViews, FakePlatform):
         with self.lock:
             if f"@{self.me.username.lower()}" not in text.lower():
                 text = f"@{self.me.username} {text}".strip()
+            return self.world.add_post(author, text, self.clock(), replied_to)
+
+    def post(self, author: User, text: str, *, replied_to: str | None = None) -> Post:
+        """A public post by anyone, mentioning us or not (what listening finds)."""
+        with self.lock:
             return self.world.add_post(author, text, self.clock(), replied_to)
 
     def dm(self, sender: User, text: str) -> DmEvent:
@@ -233,6 +240,9 @@ class FakeX(XViews, FakePlatform):
         start = self._position(params) or 0
         page, following = self._slice(items, start, size, "timeline")
         return self.post_page(page, params, following)
+
+    def _search(self, request: httpx.Request, body: Any) -> httpx.Response:
+        return x_search.search(self, request, body)
 
     def _create_post(self, request: httpx.Request, body: Any) -> httpx.Response:
         if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"]:

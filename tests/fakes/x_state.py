@@ -17,6 +17,7 @@ DAY = timedelta(hours=24)
 LIMITS = {
     "users.me": 75,
     "mentions": 300,
+    "search": 300,
     "timeline": 900,
     "tweets.create": 100,
     "dm_events": 15,

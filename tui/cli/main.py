@@ -36,7 +36,18 @@ def _id(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, its options and its handler."""
-    from frontdesk.tui.cli import admin, channels, engage, kb, run, sync, work
+    from frontdesk.tui.cli import (
+        admin,
+        broadcast,
+        channels,
+        engage,
+        ideas,
+        kb,
+        listen,
+        run,
+        sync,
+        work,
+    )
 
     parser = argparse.ArgumentParser(
         prog="frontdesk",
@@ -87,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channel", choices=["x", "facebook", "email"])
     p.add_argument("--team", help="only conversations routed to this team")
     p.add_argument("--tag", help="only conversations carrying this tag")
+    p.add_argument("--stream", help="only conversations a listening stream started")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p = command("show", work.show, "a conversation with its messages")
@@ -119,7 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     kb.register(sub)
     channels.register(sub)
     sync.register(sub)
+    listen.register(sub)
     engage.register(sub, _id)
+    broadcast.register(sub, _id)
+    ideas.register(sub, _id)
     return parser
 
 

@@ -122,6 +122,7 @@ def run_sync(args: argparse.Namespace) -> int:
             channels={n: sync_config.queue_channel(a) for n, a in accounts.items()},
             batch=config.options.batch,
             budget=config.options.budget,
+            streams=sync_config.streams(accounts),
         )
         loop = SyncLoop(
             service,

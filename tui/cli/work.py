@@ -53,6 +53,7 @@ def queue(args: argparse.Namespace) -> int:
         channel=args.channel,
         team=args.team,
         tag=args.tag,
+        stream=args.stream,
         limit=args.limit,
     )
     try:

@@ -1,4 +1,5 @@
-"""The queue's filter: a view word (mine, breaching, x, ...) plus team and tag, and its prompt."""
+"""The queue's filter: a view word (mine, breaching, x, ...) plus team, tag and stream, and its
+prompt."""
 
 from __future__ import annotations
 
@@ -26,17 +27,21 @@ class QueueView:
     view: str = "all"
     team: str | None = None
     tag: str | None = None
+    stream: str | None = None
 
     def label(self) -> str:
         """The filter as the operator would type it."""
-        words = [self.view] if self.view != "all" or not (self.team or self.tag) else []
+        narrowed = self.team or self.tag or self.stream
+        words = [self.view] if self.view != "all" or not narrowed else []
         words += [f"team:{self.team}"] if self.team else []
         words += [f"tag:{self.tag}"] if self.tag else []
+        words += [f"stream:{self.stream}"] if self.stream else []
         return " ".join(words)
 
     def cycled(self) -> QueueView:
-        """The next view word, keeping team and tag."""
-        return QueueView(VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)], self.team, self.tag)
+        """The next view word, keeping team, tag and stream."""
+        following = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        return QueueView(following, self.team, self.tag, self.stream)
 
     def query(self, login: str, now: datetime) -> QueueFilter:
         """The core filter for this view."""
@@ -47,25 +52,30 @@ class QueueView:
             channel=self.view if self.view in CHANNELS else None,
             team=self.team,
             tag=self.tag,
+            stream=self.stream,
         )
 
 
 def parse_view(text: str) -> QueueView:
-    """`mine tag:refund team:billing` as a view; a word it does not know is a ValueError."""
-    view, team, tag = "all", None, None
+    """`mine tag:refund team:billing stream:brand` as a view; a word it does not know is a
+    ValueError."""
+    view, team, tag, stream = "all", None, None, None
     for word in text.split():
         key, _, value = word.partition(":")
         if key == "team" and value:
             team = value
         elif key == "tag" and value:
             tag = value
+        elif key == "stream" and value:
+            stream = value
         elif word in VIEWS:
             view = word
         else:
             raise ValueError(
-                f"unknown filter {word!r}: use one of {', '.join(VIEWS)}, team:NAME, tag:NAME"
+                f"unknown filter {word!r}: use one of {', '.join(VIEWS)}, team:NAME, tag:NAME,"
+                " stream:NAME"
             )
-    return QueueView(view, team, tag)
+    return QueueView(view, team, tag, stream)
 
 
 class FilterScreen(ModalScreen[QueueView | None]):
@@ -83,7 +93,9 @@ class FilterScreen(ModalScreen[QueueView | None]):
                 Content("Filter the queue: all mine unclaimed breaching x facebook email"),
                 classes="help-title",
             )
-            yield Static(Content("plus team:NAME and tag:NAME; empty shows everything"))
+            yield Static(
+                Content("plus team:NAME, tag:NAME and stream:NAME; empty shows everything")
+            )
             yield Input(self.current.label(), id="filter-input")
             yield Static(Content(""), id="filter-error")
 

@@ -1,4 +1,4 @@
-"""The workstation's playbook keys: escalate, go private, thank, re-triage, sign off."""
+"""The workstation's playbook keys: escalate, go private, thank, re-triage, sign off, mute."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding, BindingType
 
+from frontdesk.core.text import terminal_safe
 from frontdesk.tui.screens.approvals import ApprovalsScreen
 from frontdesk.tui.screens.confirm import ConfirmScreen
 from frontdesk.tui.screens.panes import PaneScreen
@@ -21,6 +22,7 @@ PLAYBOOK_BINDINGS: list[BindingType] = [
     Binding("T", "set_tags", "Tags", show=False, id="triage.tags"),
     Binding("P", "set_priority", "Priority", show=False, id="triage.priority"),
     Binding("A", "approvals", "Sign-off", show=False, id="signoff.queue"),
+    Binding("M", "mute_stream", "Mute", show=False, id="thread.mute"),
 ]
 
 
@@ -110,7 +112,10 @@ class PlaybookActions(PaneScreen):
                 self.act(f"#{target} tags: {', '.join(picked) or 'none'}",
                          lambda: self.desk.override(target, tags=picked), target)  # fmt: skip
 
-        options = [(t, t) for t in self.desk.playbook.tags]
+        # Tags outside the playbook's list (a listening stream's) stay listed, so saving
+        # the choice does not drop them.
+        listed = self.desk.playbook.tags
+        options = [(t, t) for t in [*listed, *sorted(current - set(listed))]]
         self.app.push_screen(
             ChoiceScreen("Source tags", options, multi=True, chosen=current), chosen
         )
@@ -140,3 +145,43 @@ class PlaybookActions(PaneScreen):
             self.notify("only supervisors and approvers sign off replies", markup=False)
             return
         self.app.push_screen(ApprovalsScreen(self.desk))
+
+    def action_mute_stream(self) -> None:
+        """Mute, on the stream that brought the open conversation in, its author or a phrase."""
+        if self.thread is None:
+            return
+        from frontdesk.core import listening
+
+        conv, customer = self.thread.conversation, self.thread.customer
+        streams = listening.streams_of(conv.tags)
+        if not streams:
+            self.notify(f"#{conv.id} did not come from a listening stream", markup=False)
+            return
+        stream = streams[0]
+        author = customer.handle or customer.platform_user_id
+
+        def mute(kind: str, value: str | None) -> None:
+            if not value or not value.strip():
+                return
+            shown = terminal_safe(value.strip(), keep_newlines=False)
+            desk = self.desk
+            self.act(
+                f"{stream} mutes {kind} {shown}",
+                lambda: listening.add_mute(
+                    desk.db, stream=stream, kind=kind, value=value, by=desk.login, now=desk.clock()
+                ),
+            )
+
+        def chosen(picked: list[str] | None) -> None:
+            if picked and picked[0] == "author":
+                mute("author", author)
+            elif picked:
+                hint = "matches with these words (any case) stop coming in; `frontdesk mute list`"
+                phrase = TextScreen(f"Mute a phrase on {stream}", hint)
+                self.app.push_screen(phrase, lambda value: mute("phrase", value))
+
+        options = [
+            ("author", f"mute this author: @{author.lstrip('@')}"),
+            ("phrase", "mute a phrase"),
+        ]
+        self.app.push_screen(ChoiceScreen(f"Mute on stream {stream}", options), chosen)

@@ -25,6 +25,7 @@ from frontdesk.core.errors import DatabaseError, FrontdeskError
 from frontdesk.core.sync_status import headline
 from frontdesk.kb.store import KnowledgeBase
 from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PlaybookReloaded
+from frontdesk.tui.screens.broadcast_actions import BroadcastActions
 from frontdesk.tui.screens.filter import QueueView
 from frontdesk.tui.screens.playbook_actions import PlaybookActions
 from frontdesk.tui.screens.presence_actions import PresenceActions
@@ -40,7 +41,7 @@ PREVIEW_DELAY = 0.12
 """Seconds the queue cursor rests before the thread under it is loaded."""
 
 
-class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions):
+class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, BroadcastActions):
     """Queue on the left, thread and composer in the middle, knowledge on the right."""
 
     def __init__(self, desk: Desk, kb: KnowledgeBase | None) -> None:

@@ -91,7 +91,12 @@ class KnowledgePanel(Vertical):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        self._preview(event.option_index)
+        # New results highlight their first answer on every keystroke; only an operator
+        # moving through the answers gets the preview at once.
+        if self.results.has_focus:
+            self._preview(event.option_index)
+        else:
+            self._preview_soon(event.option_index)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -120,6 +120,8 @@ class QueueList(ScrollView, can_focus=True):
         self._scrollbars_for: Size | None = None
         self._height = 1
         """Rows in the viewport, kept by the UI thread (see visible_window)."""
+        self.marked: set[int] = set()
+        """Conversations marked for a bulk action (a broadcast), shown with a * by the name."""
 
     def on_mount(self) -> None:
         # Countdowns are minutes; rows are redrawn only when theirs changes, not on a timer.
@@ -209,6 +211,12 @@ class QueueList(ScrollView, can_focus=True):
 
     def set_presence(self, presence: dict[int, list[tuple[str, str]]]) -> None:
         """Who is viewing what (attributes down); rows whose names changed repaint."""
+        # The operator's own whereabouts are never drawn, so moving about repaints nothing.
+        presence = {
+            cid: shown
+            for cid, people in presence.items()
+            if (shown := [p for p in people if p[0] != self.me])
+        }
         old, self.presence = self.presence, presence
         for index, row in self._on_screen().items():
             if row is not None and old.get(row.conversation_id) != presence.get(
@@ -228,6 +236,20 @@ class QueueList(ScrollView, can_focus=True):
         for index, row in self.rows.items():
             if row.conversation_id == conversation_id:
                 self.cursor = index
+
+    def toggle_mark(self, conversation_id: int) -> None:
+        """Mark or unmark a conversation; only its row repaints."""
+        self.marked ^= {conversation_id}
+        self._repaint({conversation_id})
+
+    def clear_marks(self) -> None:
+        old, self.marked = self.marked, set()
+        self._repaint(old)
+
+    def _repaint(self, conversation_ids: set[int]) -> None:
+        for index, row in self._on_screen().items():
+            if row is not None and row.conversation_id in conversation_ids:
+                self.refresh_line_for(index)
 
     def row_at_cursor(self) -> RowView | None:
         return self.rows.get(self.cursor)
@@ -278,7 +300,8 @@ class QueueList(ScrollView, can_focus=True):
         label, level = self._clock(row, now)
         self._clocks[index] = (label, level)
         clock = label.rjust(6)
-        name = set_cell_size(terminal_safe(row.customer, keep_newlines=False), 16)
+        mark = "* " if row.conversation_id in self.marked else ""
+        name = set_cell_size(mark + terminal_safe(row.customer, keep_newlines=False), 16)
         who = set_cell_size(terminal_safe(who, keep_newlines=False), 12) if who else ""
         lead = [
             Segment(clock + " ", base + self.get_component_rich_style(level)),
