@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
@@ -59,10 +59,12 @@ class FrontdeskApp(App[None]):
         kb_root: Path | None = None,
         *,
         opener: Callable[[], Opened] | None = None,
+        peeker: Callable[[], tuple[int, list[Any]] | None] | None = None,
         login: str = "",
     ) -> None:
         super().__init__()
         self.opener = opener
+        self.peeker = peeker
         self.opened = Opened(desk, kb_root) if desk is not None else None
         self.login = login or (desk.login if desk is not None else "")
         self.failure: Exception | None = None  # why the desk could not open; run() re-raises
@@ -85,6 +87,8 @@ class FrontdeskApp(App[None]):
     def open_desk(self) -> None:
         """Open the database and import the workstation while the first frame is on screen."""
         assert self.opener is not None
+        if self.peeker is not None:
+            self._show_peek(self.peeker)
         try:
             opened = self.opener()
             import frontdesk.tui.screens.workstation  # noqa: F401  (warm, off the UI thread)
@@ -93,6 +97,27 @@ class FrontdeskApp(App[None]):
             self.call_from_thread(self.exit, return_code=1)
             return
         self.call_from_thread(self.start, opened)
+
+    def _show_peek(self, peeker: Callable[[], tuple[int, list[Any]] | None]) -> None:
+        """The top of the queue on the boot screen before the database layer is imported."""
+        from dataclasses import asdict
+
+        from frontdesk.tui.widgets.queue_list import RowView
+
+        try:
+            peeked = peeker()
+        except Exception:  # a peek is a courtesy: opening the desk reports what is wrong
+            return
+        if peeked is not None and isinstance(self.screen, BootScreen):
+            total, rows = peeked
+            self.call_from_thread(
+                self.screen.show_rows, total, [RowView(**asdict(r)) for r in rows]
+            )
+
+    def _replay(self, keys: list[events.Key]) -> None:
+        """Keys typed on the boot screen, in order, now that the workstation has them."""
+        for key in keys:
+            self.post_message(events.Key(key.key, key.character))
 
     def start(self, opened: Opened) -> None:
         """Show the workstation over the open desk and start the app-lifetime workers."""
@@ -103,7 +128,9 @@ class FrontdeskApp(App[None]):
         self.set_keymap(self.desk.settings.keymap)
         self.kb = KnowledgeBase(kb_root.resolve()) if (kb_root := opened.kb_root) else None
         if isinstance(self.screen, BootScreen):
-            self.switch_screen(WorkstationScreen(self.desk, self.kb))
+            boot = self.screen
+            self.switch_screen(WorkstationScreen(self.desk, self.kb, boot.first_rows))
+            self.call_after_refresh(self._replay, boot.pending_keys)
         else:
             self.push_screen(WorkstationScreen(self.desk, self.kb))
         if opened.warning:

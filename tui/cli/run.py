@@ -12,6 +12,7 @@ from frontdesk.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from frontdesk.core.desk import Desk
+    from frontdesk.core.queue_peek import PeekedRow
     from frontdesk.tui.app import Opened
 
 
@@ -37,7 +38,21 @@ def workstation(args: argparse.Namespace) -> int:
 
     from frontdesk.tui.app import FrontdeskApp
 
-    return _run(FrontdeskApp(opener=opener, login=_login()))
+    return _run(FrontdeskApp(opener=opener, peeker=_peek, login=_login()))
+
+
+def _peek() -> tuple[int, list[PeekedRow]] | None:
+    """The top of the open queue on the embedded SQLite default, without SQLAlchemy."""
+    from datetime import UTC, datetime
+
+    from frontdesk.core.config import load_settings
+    from frontdesk.core.queue_peek import peek_open_queue
+
+    url = load_settings().resolved_database_url()
+    if not url.startswith("sqlite:///"):
+        return None  # PostgreSQL: the desk's own first read is as quick
+    path = Path(url.removeprefix("sqlite:///").partition("?")[0])
+    return peek_open_queue(path, limit=60, now=datetime.now(UTC))
 
 
 def launch(desk: Desk, kb_root: Path | None) -> int:

@@ -126,7 +126,10 @@ class BroadcastActions(PaneScreen):
             + (f". Not sent: {skipped}" if skipped else "")
         )
         self.app.call_from_thread(self.queue.clear_marks)
-        self.reload_queue()
+        self.app.call_from_thread(self.reload_queue)
+        if self.thread is not None and self.thread.conversation.id in marked:
+            # The open thread shows the copy it just got (our own events do not reload it).
+            self.app.call_from_thread(self.load_thread, self.thread.conversation.id)
 
     def _tell(self, text: str) -> None:
         self.app.call_from_thread(self.notify, text, markup=False, timeout=6)

@@ -44,10 +44,17 @@ PREVIEW_DELAY = 0.12
 class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, BroadcastActions):
     """Queue on the left, thread and composer in the middle, knowledge on the right."""
 
-    def __init__(self, desk: Desk, kb: KnowledgeBase | None) -> None:
+    def __init__(
+        self,
+        desk: Desk,
+        kb: KnowledgeBase | None,
+        first_rows: tuple[int, list[RowView]] | None = None,
+    ) -> None:
         super().__init__()
         self.desk = desk
         self.kb = kb
+        self.first_rows = first_rows
+        """The boot screen's peek at the queue, shown until the first real window arrives."""
         self.thread: Thread | None = None
         self.view = QueueView()
         self._preview_timer: Timer | None = None
@@ -68,6 +75,9 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
 
     def on_mount(self) -> None:
         self.queue.focus()
+        if self.first_rows is not None:
+            total, rows = self.first_rows
+            self.queue.set_rows(total, 0, rows, reset=True)
         self.load_operator()
         self.reload_queue(reset=True)
         lease = self.desk.settings.claims.lease_seconds
