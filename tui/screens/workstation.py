@@ -98,8 +98,13 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
         except FrontdeskError as exc:
             self.app.call_from_thread(self.report, exc)
             return None
-        self.app.call_from_thread(self.status.set_db_state, "ok")
+        self.app.call_from_thread(self._database_answered)
         return result
+
+    def _database_answered(self) -> None:
+        # On the UI thread: a worker that ends as the app quits finds the panes gone.
+        if self.is_attached:
+            self.status.set_db_state("ok")
 
     def report(self, exc: FrontdeskError) -> None:
         if isinstance(exc, DatabaseError):
@@ -151,7 +156,9 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
     @work(thread=True, exclusive=True, group="thread")
     def load_thread(self, conversation_id: int) -> None:
         thread = self._guard(lambda: self.desk.thread(conversation_id))
-        if thread is not None:
+        # A newer load (a claim's, after this preview's) replaced this one: its older
+        # picture of the thread must not be drawn over the newer one.
+        if thread is not None and not get_current_worker().is_cancelled:
             # call_from_thread awaits the coroutine, so the thread is on screen when we return.
             self.app.call_from_thread(self.show_thread, thread)  # type: ignore[arg-type]
 
