@@ -399,7 +399,7 @@ def verify_sqlite(path: Path, n: int) -> dict[str, Any]:
 
 def pg_urls(base: str, schema_name: str) -> tuple[str, str]:
     """(SQLAlchemy URL, libpq URI) for `base` with its search_path set to one schema."""
-    from frontdesk.core.config import normalise_url
+    from frontdesk.core.config_files import normalise_url
 
     sa_url = normalise_url(base)
     sep = "&" if "?" in sa_url else "?"
@@ -408,7 +408,7 @@ def pg_urls(base: str, schema_name: str) -> tuple[str, str]:
 
 
 def libpq(base: str) -> str:
-    from frontdesk.core.config import normalise_url
+    from frontdesk.core.config_files import normalise_url
 
     return normalise_url(base).replace("postgresql+psycopg://", "postgresql://", 1)
 

@@ -400,7 +400,7 @@ class PgSide(SqliteSide):
 
 
 def pg_url(base: str, schema_name: str) -> str:
-    from frontdesk.core.config import normalise_url
+    from frontdesk.core.config_files import normalise_url
 
     url = normalise_url(base)
     sep = "&" if "?" in url else "?"
@@ -408,7 +408,7 @@ def pg_url(base: str, schema_name: str) -> str:
 
 
 def libpq(url: str) -> str:
-    from frontdesk.core.config import normalise_url
+    from frontdesk.core.config_files import normalise_url
 
     return normalise_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
 

@@ -7,13 +7,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from frontdesk.core.config_files import config_file, database_url
 from frontdesk.core.errors import ConfigError
-
-APP_NAME = "frontdesk"
-SYSTEM_CONFIG = Path("/etc/frontdesk/config.toml")
 
 
 class _Section(BaseModel):
@@ -119,11 +116,7 @@ class Settings(_Section):
 
     def resolved_database_url(self) -> str:
         """The database URL in force: environment, then file, then the per-user default."""
-        url = os.environ.get("FRONTDESK_DATABASE_URL") or self.database_url
-        if not url:
-            data_dir = Path(platformdirs.user_data_dir(APP_NAME))
-            url = f"sqlite:///{data_dir / 'frontdesk.db'}"
-        return normalise_url(url)
+        return database_url(self.database_url)
 
     def resolved_kb_dir(self, override: str | None = None) -> Path:
         """The knowledge-base folder: `--kb`, then FRONTDESK_KB, then `kb_dir`.
@@ -150,33 +143,6 @@ class Settings(_Section):
         return Path(value).expanduser() / "playbook.toml" if value else None
 
 
-def normalise_url(url: str) -> str:
-    """Point PostgreSQL URLs at psycopg 3, the driver frontdesk ships with."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def config_candidates() -> list[Path]:
-    """Where the configuration is looked up, first match wins."""
-    candidates = []
-    if env := os.environ.get("FRONTDESK_CONFIG"):
-        candidates.append(Path(env))
-    candidates.append(Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml")
-    candidates.append(SYSTEM_CONFIG)
-    return candidates
-
-
-def _present(path: Path) -> bool:
-    """Whether a config file is there; one we may not even look at counts as there, so
-    reading it fails with a clear error instead of being skipped silently."""
-    try:
-        return path.is_file()
-    except PermissionError:
-        return True
-
-
 def load_settings(path: Path | None = None) -> Settings:
     """Read the first configuration file that exists, or the defaults when there is none.
 
@@ -187,7 +153,7 @@ def load_settings(path: Path | None = None) -> Settings:
         explicit = os.environ.get("FRONTDESK_CONFIG")
         if explicit and not Path(explicit).exists():
             raise ConfigError(f"{explicit}: FRONTDESK_CONFIG names a file that does not exist")
-        path = next((p for p in config_candidates() if _present(p)), None)
+        path = config_file()
     if path is None:
         return Settings()
     try:

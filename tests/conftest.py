@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from frontdesk.core import schema
-from frontdesk.core.config import normalise_url
+from frontdesk.core.config_files import normalise_url
 from frontdesk.core.db import Database
 
 _RAW_PG_URL = os.environ.get("FRONTDESK_TEST_DATABASE_URL")

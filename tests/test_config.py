@@ -11,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from frontdesk.core import config
-from frontdesk.core.config import (
-    SlaSettings,
-    config_candidates,
-    load_settings,
-    normalise_url,
-)
+from frontdesk.core import config_files
+from frontdesk.core.config import SlaSettings, load_settings
+from frontdesk.core.config_files import config_candidates, normalise_url, peek_database_url
 from frontdesk.core.errors import ConfigError
 
 
@@ -46,7 +42,7 @@ def test_defaults_when_no_file_exists(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xdg_config: Path
 ) -> None:
     # Point the system file somewhere empty so the host's /etc cannot leak into the test.
-    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
+    monkeypatch.setattr(config_files, "SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
     settings = load_settings()
     assert settings.source is None
     assert settings.claims.lease_seconds == 600
@@ -59,7 +55,7 @@ def test_defaults_when_no_file_exists(
 def test_user_config_dir_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xdg_config: Path
 ) -> None:
-    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
+    monkeypatch.setattr(config_files, "SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
     write(xdg_config, '[roles]\nsupervisors = ["carol"]\n[claims]\nlease_seconds = 120\n')
     settings = load_settings()
     assert settings.source == str(xdg_config)
@@ -80,7 +76,7 @@ def test_frontdesk_config_wins_over_user_config(
 
 def test_system_config_is_the_last_resort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     system = write(tmp_path / "etc" / "config.toml", '[roles]\ngatekeepers = ["gina"]\n')
-    monkeypatch.setattr(config, "SYSTEM_CONFIG", system)
+    monkeypatch.setattr(config_files, "SYSTEM_CONFIG", system)
     settings = load_settings()
     assert settings.source == str(system)
     assert settings.roles.role_of("gina") == "gatekeeper"
@@ -104,8 +100,20 @@ def test_database_url_from_file_and_environment(
     path = write(tmp_path / "c.toml", 'database_url = "sqlite:////srv/frontdesk/team.db"\n')
     monkeypatch.setenv("FRONTDESK_CONFIG", str(path))
     assert load_settings().resolved_database_url() == "sqlite:////srv/frontdesk/team.db"
+    # The workstation's first frame reads the URL without the settings model: the same.
+    assert peek_database_url() == "sqlite:////srv/frontdesk/team.db"
     monkeypatch.setenv("FRONTDESK_DATABASE_URL", "sqlite:////tmp/override.db")
     assert load_settings().resolved_database_url() == "sqlite:////tmp/override.db"
+    assert peek_database_url() == "sqlite:////tmp/override.db"
+
+
+def test_the_peeked_url_is_none_where_the_settings_would_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRONTDESK_CONFIG", str(write(tmp_path / "c.toml", "database_url = [")))
+    assert peek_database_url() is None
+    with pytest.raises(ConfigError):
+        load_settings()
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,8 @@ class FrontdeskApp(App[None]):
             self.start(self.opened)
             return
         self.push_screen(BootScreen(self.login))
-        self.open_desk()
+        # After the first frame: the worker's imports would hold the GIL while it is drawn.
+        self.call_after_refresh(self.open_desk)
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def open_desk(self) -> None:

@@ -45,11 +45,11 @@ def _peek() -> tuple[int, list[PeekedRow]] | None:
     """The top of the open queue on the embedded SQLite default, without SQLAlchemy."""
     from datetime import UTC, datetime
 
-    from frontdesk.core.config import load_settings
+    from frontdesk.core.config_files import peek_database_url
     from frontdesk.core.queue_peek import peek_open_queue
 
-    url = load_settings().resolved_database_url()
-    if not url.startswith("sqlite:///"):
+    url = peek_database_url()  # as the settings would resolve it, without pydantic
+    if url is None or not url.startswith("sqlite:///"):
         return None  # PostgreSQL: the desk's own first read is as quick
     path = Path(url.removeprefix("sqlite:///").partition("?")[0])
     return peek_open_queue(path, limit=60, now=datetime.now(UTC))
