@@ -1,26 +1,25 @@
 """Resolution broadcasts: one knowledge-base answer sent to every conversation of a set.
 
 A broadcast is a row, and each of its targets a copy row written when it starts. Each copy
-is sent in its own transaction that also moves the copy row out of "pending", so a crash
-leaves every copy either wholly sent (reply, outbox row, copy row) or wholly not, and a
-re-run sends exactly the rest. Every copy goes through `engagement.send_reply`, the path of
-any reply: the tone check, sign-off (a held copy waits for an approver), the claim fence.
+is sent in its own transaction that also moves the copy row out of "pending"
+(`broadcast_send`), so a crash leaves every copy either wholly sent (reply, outbox row, copy
+row) or wholly not, and a re-run sends exactly the rest. Every copy goes through
+`engagement.send_reply`, the path of any reply: the tone check, sign-off (a held copy waits
+for an approver), the claim fence.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from frontdesk.core import claims, conversations, engagement, events, handoff, queue
-from frontdesk.core.errors import ClaimConflict, InvalidInput
+from frontdesk.core import conversations, engagement, events, queue
+from frontdesk.core.errors import InvalidInput
 from frontdesk.core.models import OPEN_STATUSES, STATUSES, Conversation
-from frontdesk.core.models_broadcast import RETRYABLE_COPY_STATES, Broadcast, BroadcastCopy
-from frontdesk.core.playbook.playbook import Playbook
+from frontdesk.core.models_broadcast import SENT_COPY_STATES, Broadcast, BroadcastCopy
 from frontdesk.kb.article import Article
 
 MAX_TARGETS = 5000
@@ -146,7 +145,10 @@ def start(
     session.flush()
     assert broadcast.id is not None
     session.add_all(
-        BroadcastCopy(broadcast_id=broadcast.id, conversation_id=cid, updated_at=now) for cid in ids
+        BroadcastCopy(
+            broadcast_id=broadcast.id, article=article_id, conversation_id=cid, updated_at=now
+        )
+        for cid in ids
     )
     session.flush()
     events.append(
@@ -165,11 +167,9 @@ def already_sent(session: Session, article_id: str, ids: list[int]) -> dict[int,
     if not ids:
         return {}
     rows = session.exec(
-        select(BroadcastCopy.conversation_id, BroadcastCopy.broadcast_id)
-        .join(Broadcast, col(Broadcast.id) == BroadcastCopy.broadcast_id)
-        .where(
-            Broadcast.article == article_id,
-            col(BroadcastCopy.state).in_(("queued", "held")),
+        select(BroadcastCopy.conversation_id, BroadcastCopy.broadcast_id).where(
+            BroadcastCopy.article == article_id,
+            col(BroadcastCopy.state).in_(SENT_COPY_STATES),
             col(BroadcastCopy.conversation_id).in_(ids),
         )
     )
@@ -180,94 +180,3 @@ def copy_text(article: Article, thread: conversations.Thread, operator: str) -> 
     """The article for the conversation's channel with its customer's placeholders filled."""
     values = dict(engagement.reply_context(thread, operator).values)
     return article.render(thread.conversation.channel, values).strip()
-
-
-def send_copy(
-    session: Session,
-    playbook: Playbook,
-    article: Article,
-    *,
-    broadcast: Broadcast,
-    conversation_id: int,
-    operator: str,
-    now: datetime,
-    lease: timedelta,
-) -> CopyResult:
-    """Send one copy in the caller's transaction, or record why not.
-
-    Raises:
-        FrontdeskError: an unexpected refusal; the caller rolls back and the copy stays
-            pending for the next run.
-    """
-    assert broadcast.id is not None
-    # The guard: only the transaction that moves the copy out of a retryable state sends
-    # it. A concurrent run blocks on this row (PostgreSQL re-checks the WHERE once the first
-    # commits; SQLite runs one writer at a time) and then finds it done.
-    guard = session.execute(
-        update(BroadcastCopy)
-        .where(
-            col(BroadcastCopy.broadcast_id) == broadcast.id,
-            col(BroadcastCopy.conversation_id) == conversation_id,
-            col(BroadcastCopy.state).in_(RETRYABLE_COPY_STATES),
-        )
-        .values(updated_at=now)
-    )
-    if not guard.rowcount:  # type: ignore[attr-defined]
-        return CopyResult(conversation_id, "done")
-    thread = conversations.get_thread(session, conversation_id)
-    body = copy_text(article, thread, operator)
-    findings = engagement.check(playbook, thread, operator, body)
-    if any(f.blocks for f in findings):
-        reason = str(engagement.ReplyBlocked(findings).message)
-        return _record(session, broadcast.id, CopyResult(conversation_id, "blocked", reason), now)
-    try:
-        _, had = claims.claim_for_broadcast(
-            session, conversation_id=conversation_id, operator=operator, now=now, lease=lease
-        )
-    except ClaimConflict as exc:
-        return _record(
-            session, broadcast.id, CopyResult(conversation_id, "skipped", exc.message), now
-        )
-    # Our claim now locks the row against other writers until commit, so this version is
-    # the one the fence will see.
-    conv = session.get(Conversation, conversation_id, populate_existing=True)
-    assert conv is not None
-    outcome = engagement.send_reply(
-        session,
-        playbook,
-        conversation_id=conversation_id,
-        operator=operator,
-        body=body,
-        seen_version=conv.version,
-        now=now,
-    )
-    if outcome.message is not None and broadcast.resolve:
-        claims.resolve(session, conversation_id=conversation_id, operator=operator, now=now)
-        handoff.after_resolve(session, conversation_id, now=now)
-    elif not had:
-        claims.release(session, conversation_id=conversation_id, operator=operator, now=now)
-    if outcome.approval is not None:
-        reason = "; ".join(outcome.approval.reasons)
-        result = CopyResult(conversation_id, "held", reason, approval_id=outcome.approval.id)
-    else:
-        assert outcome.message is not None
-        result = CopyResult(conversation_id, "queued", message_id=outcome.message.id)
-    return _record(session, broadcast.id, result, now)
-
-
-def _record(session: Session, broadcast_id: int, result: CopyResult, now: datetime) -> CopyResult:
-    session.execute(
-        update(BroadcastCopy)
-        .where(
-            col(BroadcastCopy.broadcast_id) == broadcast_id,
-            col(BroadcastCopy.conversation_id) == result.conversation_id,
-        )
-        .values(
-            state=result.state,
-            reason=result.reason,
-            message_id=result.message_id,
-            approval_id=result.approval_id,
-            updated_at=now,
-        )
-    )
-    return result

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from frontdesk.core import broadcast, claims, conversations, engagement, events
+from frontdesk.core import broadcast, broadcast_send, claims, conversations, engagement, events
 from frontdesk.core.broadcast import CopyResult, Selection
 from frontdesk.core.db import Database
 from frontdesk.core.errors import FrontdeskError, NotFound
@@ -74,7 +74,7 @@ def run(
     for done, conversation_id in enumerate(todo, start=1):
         try:
             with db.write() as session:
-                result = broadcast.send_copy(
+                result = broadcast_send.send_copy(
                     session,
                     playbook,
                     article,

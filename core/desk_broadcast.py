@@ -146,7 +146,11 @@ class BroadcastDesk:
             idea, targets = ideas.mark_done(
                 session, idea_id, operator=self.login, article=article.id, now=self.clock()
             )
-            if idea.broadcast_id is None and targets:
+            sent = broadcast.already_sent(session, article.id, targets)
+            # Everyone who asked has had the article already (another broadcast told them):
+            # the idea is done all the same, with nothing left to send.
+            left = [cid for cid in targets if cid not in sent]
+            if idea.broadcast_id is None and left:
                 row = broadcast.start(
                     session,
                     article_id=article.id,

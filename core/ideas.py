@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from frontdesk.core import events
@@ -128,15 +129,22 @@ def add(
             IdeaRequest.idea_id == idea.id, IdeaRequest.customer_id == customer.id
         )
     ).first()
-    if asked is None:
-        session.add(
-            IdeaRequest(
-                idea_id=idea.id, customer_id=customer.id, conversation_id=conversation_id,
-                message_id=latest.id if latest else None, channel=conv.channel, text=wording,
-                created_by=operator, created_at=now,
-            )
-        )  # fmt: skip
-        session.flush()
+    counted = asked is None
+    if counted:
+        try:
+            # A savepoint: another operator may count this customer at the same moment
+            # (PostgreSQL: the check above could not see it yet); then they are counted.
+            with session.begin_nested():
+                session.add(
+                    IdeaRequest(
+                        idea_id=idea.id, customer_id=customer.id,
+                        conversation_id=conversation_id,
+                        message_id=latest.id if latest else None, channel=conv.channel,
+                        text=wording, created_by=operator, created_at=now,
+                    )
+                )  # fmt: skip
+        except IntegrityError:
+            counted = False
     events.append(
         session,
         at=now,
@@ -145,7 +153,7 @@ def add(
         conversation_id=conversation_id,
         payload={"idea_id": idea.id, "department": idea.department, "score": round(score, 1)},
     )
-    return Added(idea, merged, score, asked is None)
+    return Added(idea, merged, score, counted)
 
 
 def _similar(session: Session, key: str, threshold: int) -> tuple[Idea | None, float]:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from frontdesk.core import events
@@ -86,6 +87,17 @@ def add_mute(
     low, high = PHRASE_CHARS
     if not (low if kind == "phrase" else 1) <= len(value) <= high:
         raise InvalidInput(f"a muted {kind} is {low} to {high} characters")
+    try:
+        return _insert_mute(db, stream=stream, kind=kind, value=value, by=by, now=now)
+    except IntegrityError:
+        # Someone added the same rule at the same moment (PostgreSQL: the repeat check in
+        # _insert_mute could not see it yet; the unique constraint could).
+        raise InvalidInput(f"{stream} already mutes {kind} {value!r}") from None
+
+
+def _insert_mute(
+    db: Database, *, stream: str, kind: str, value: str, by: str, now: datetime
+) -> StreamMute:
     with db.write() as session:
         if session.get(ListeningStream, stream) is None:
             known = ", ".join(session.exec(select(ListeningStream.name))) or "none yet"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from frontdesk.core.models import VerbatimText, timestamp_type
@@ -15,6 +15,9 @@ BROADCAST_STATES = ("running", "done")
 # skipped (held by someone else, closed) and blocked (tone) are tried again on a re-run.
 COPY_STATES = ("pending", "queued", "held", "skipped", "blocked")
 RETRYABLE_COPY_STATES = ("pending", "skipped", "blocked")
+SENT_COPY_STATES = ("queued", "held")
+SENT_PREDICATE = "state IN ('queued', 'held')"
+"""A copy that reached its conversation (or waits for sign-off to): one per article each."""
 IDEA_STATES = ("open", "done")
 
 
@@ -41,10 +44,22 @@ class BroadcastCopy(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("broadcast_id", "conversation_id", name="uq_broadcast_copy"),
         Index("ix_broadcastcopy_state", "broadcast_id", "state"),
+        # Two broadcasts of one article may both target a conversation; whichever copy
+        # commits second is refused here, however the two transactions interleave.
+        Index(
+            "uq_broadcastcopy_article_sent",
+            "article",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(SENT_PREDICATE),
+            postgresql_where=text(SENT_PREDICATE),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     broadcast_id: int = Field(foreign_key="broadcast.id")
+    article: str = Field(max_length=255)
+    """The broadcast's article, copied here so the index above can hold it."""
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     state: str = Field(default="pending", max_length=8)
     message_id: int | None = Field(default=None)

@@ -119,6 +119,20 @@ def take(session: Session, item_id: int, *, expected: str, new: str, now: dateti
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def adopt(session: Session, item_id: int, *, account: str, now: datetime) -> bool:
+    """Give a row that names no account to `account`; False when another took it first.
+
+    Conditional like `take`, so of several drains exactly one adopts it; from then on only
+    that account sends or reads it back.
+    """
+    result = session.execute(
+        update(OutboxItem)
+        .where(col(OutboxItem.id) == item_id, col(OutboxItem.account).is_(None))
+        .values(account=account, updated_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def mark_sent(session: Session, item: OutboxItem, *, external_id: str, now: datetime) -> None:
     """The platform stored it: keep its id on the row and on the message (so reading our own
     reply back from the platform is recognised as a duplicate)."""

@@ -98,7 +98,11 @@ class Listener:
             report.errors += [
                 f"stream {stream.name}: message refused by ingest: {r}" for _, r in done.rejected
             ]
-        self._record(account, stream, found.cursor, error="", hours=hours)
+        # A partial run's matches come again with the run that reaches the cursor, which
+        # counts them; counted now as well, they would count twice.
+        self._record(
+            account, stream, found.cursor, error="", hours=None if found.partial else hours
+        )
 
     def _record(
         self,

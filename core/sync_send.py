@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from frontdesk.core import outbox
+from frontdesk.core.clock import as_utc
 from frontdesk.core.connectors.base import Connector, Reply, SendReceipt
 from frontdesk.core.connectors.errors import (
     AmbiguousOutcome,
@@ -51,6 +52,9 @@ def reply_of(item: OutboxItem) -> Reply:
         recipient=item.recipient,
         subject=item.subject,
         references=tuple((item.email_references or "").split()),
+        # Templates and broadcasts repeat text: a read-back must not take an older message
+        # of the same text to the same place for this one.
+        not_before=as_utc(item.created_at),
     )
 
 
@@ -61,7 +65,7 @@ class Sending:
     outcome makes it "unknown", and an unknown row is read back (`Connector.find_sent`)
     before any resend. A row leaves by the account its conversation came in on; one that
     names no account leaves by its channel's only account, and with several it is refused
-    rather than sent from a guess.
+    rather than sent from a guess (unless it answers no email: then any mailbox sends it).
     """
 
     db: Database
@@ -81,6 +85,16 @@ class Sending:
         peers = self.accounts_of(item.channel)
         if peers == [name]:
             return False  # the channel's only account: the one it came in on
+        if item.channel == "email" and item.in_reply_to is None:
+            # It answers no mail (an ideas digest to a key contact): no account to come back
+            # by, so any mailbox is right. The first drain to reach it keeps it, so a
+            # read-back after an ambiguous send asks the mailbox that sent it.
+            assert item.id is not None
+            with self.db.write() as session:
+                if not outbox.adopt(session, item.id, account=name, now=self.clock()):
+                    return True
+            item.account = name
+            return False
         assert item.id is not None
         error = (
             f"outbox item {item.id}: conversation #{item.conversation_id} does not record"

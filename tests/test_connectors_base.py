@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from frontdesk.core.connectors import registry
 from frontdesk.core.connectors.accounts import (
     Credentials,
     EmailAccount,
+    Stream,
     XAccount,
     load_accounts,
     parse_accounts,
@@ -36,6 +38,7 @@ from frontdesk.core.connectors.errors import (
     PermanentError,
     RateLimited,
     TransientError,
+    Unsupported,
     WindowClosed,
 )
 from frontdesk.core.connectors.facebook import FacebookConnector
@@ -45,6 +48,8 @@ from frontdesk.core.connectors.tokens import FileTokenStore, MemoryTokenStore, O
 from frontdesk.core.connectors.x import XConnector
 from frontdesk.core.errors import ConfigError, FrontdeskError
 from frontdesk.core.ingest import ingest_stream
+from frontdesk.core.sync_listen import Listener
+from frontdesk.core.sync_send import PassReport
 from tests.fakes.platform import FakeClock
 from tests.fakes.x import FakeX
 
@@ -147,6 +152,37 @@ def test_only_a_channel_that_offers_posts_is_asked_to_publish_one() -> None:
     assert page.publish_post(Reply("Sale!", "k1")).external_id == "k1"  # not the reply limit
     found = page.find_published(Reply("Sale!", "k1"))
     assert found is not None and found.external_id == "k1"
+
+
+class Boaster(Notebook):
+    """Claims posts and search in its capabilities, implements neither."""
+
+    _publish = Connector._publish
+    _find_published = Connector._find_published
+
+
+def test_a_claimed_capability_without_its_method_is_a_one_line_connector_error(db) -> None:
+    clock = FakeClock()
+    caps = Capabilities(True, True, False, None, posts=True, search=True)
+    boaster = Boaster(caps, clock)
+    calls: dict[str, Callable[[], object]] = {
+        "publishing posts": lambda: boaster.publish_post(Reply("Sale!", "k")),
+        "reading its posts back": lambda: boaster.find_published(Reply("Sale!", "k")),
+        "searching": lambda: boaster.search("acme", None),
+    }
+    for what, call in calls.items():
+        with pytest.raises(Unsupported) as refused:
+            call()
+        assert isinstance(refused.value, PermanentError) and not refused.value.retryable
+        assert refused.value.message.startswith(f"notes: the Boaster connector claims {what}")
+    # sync's listening pass takes it as any channel error: one line for the stream.
+    report = PassReport("notes", "poll")
+    listener = Listener(db, sla=SlaSettings(), intake=None, clock=clock)
+    listener.listen("notes", boaster, [Stream(name="brand", query="acme")], report)
+    assert report.errors == [
+        "stream brand: notes: the Boaster connector claims searching in its capabilities"
+        " but does not implement it (a bug in the connector)"
+    ]
 
 
 def test_the_rate_gate_holds_until_the_clock_passes_it() -> None:

@@ -138,3 +138,17 @@ def test_email_has_no_public_replies_and_says_so_before_connecting() -> None:
     assert not connector.capabilities.comments and connector.capabilities.max_length is None
     with pytest.raises(PermanentError, match="cannot send public replies"):
         connector.send_public_reply(Reply("Hi", "k", in_reply_to="<a@b>"))
+
+
+def test_a_message_that_answers_no_mail_keeps_its_own_subject() -> None:
+    """An ideas digest starts its thread: its subject is its own, not "Re:" anything."""
+    digest = Reply(
+        "Hello Jonah,", "outbox-11", recipient="it@acme.example",
+        subject="Ideas and requests from customers: it, 03 Mar 2025",
+    )  # fmt: skip
+    sent = build_reply(
+        digest, address="care@acme.example", display_name="", domain="acme.example",
+        now=datetime(2025, 3, 3, 9, 0, tzinfo=UTC),
+    )  # fmt: skip
+    assert sent["Subject"] == "Ideas and requests from customers: it, 03 Mar 2025"
+    assert sent["In-Reply-To"] is None and sent["References"] is None

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from frontdesk.core.connectors import x_feeds
 from frontdesk.core.connectors.base import Reply
 from frontdesk.core.connectors.errors import PermanentError, TransientError
 from frontdesk.core.connectors.x import XConnector
@@ -145,6 +146,23 @@ def test_max_pages_bounds_the_backfill_and_later_polls_read_to_the_cursor(fake, 
     late = [fake.mention(jane, f"late {n}") for n in range(23)]
     second = connector.fetch(first.cursor)
     assert [m.external_id for m in second.messages] == [p.id for p in late]
+
+
+def test_a_poll_stopped_at_the_page_cap_keeps_its_cursor_for_the_rest(
+    fake, clock, monkeypatch
+) -> None:
+    connector = connect(fake, clock, page_size=5, direct_messages=False)
+    jane = fake.user("jane")
+    fake.mention(jane, "first")
+    first = connector.fetch(None)
+    late = [fake.mention(jane, f"late {n}") for n in range(12)]
+    monkeypatch.setattr(x_feeds, "PAGE_CAP", 2)  # ten of twelve read, a next_token left
+    capped = connector.fetch(first.cursor)
+    assert len(capped.messages) == 10 and capped.cursor == first.cursor
+    monkeypatch.undo()
+    rest = connector.fetch(capped.cursor)
+    assert [m.external_id for m in rest.messages] == [p.id for p in late]
+    assert json.loads(rest.cursor or "")["mentions"] == late[-1].id
 
 
 def test_a_mention_delivered_again_is_not_returned_and_the_cursor_never_goes_back(

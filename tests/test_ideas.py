@@ -4,6 +4,8 @@ department, the digest reaches key contacts by email, and "done" tells every cus
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pytest
 from sqlmodel import select
 
 import frontdesk.core.playbook as playbook_pkg
+from frontdesk.core import ideas
+from frontdesk.core.broadcast import Selection
 from frontdesk.core.config import IdeasSettings, Settings
 from frontdesk.core.db import Database
 from frontdesk.core.desk import Desk
@@ -166,3 +170,61 @@ def test_done_tells_every_customer_who_asked_once(db: Database) -> None:
     assert idea.id not in {x.idea.id for x in d.ideas()}
     with pytest.raises(InvalidInput, match="done already"):
         d.idea_done(idea.id, article(rel="care/other.md"))
+
+
+def test_done_keeps_a_resolved_conversation_resolved(db: Database) -> None:
+    ids = seed(db, ASKS[:2])
+    d = desk(db)
+    idea = d.idea_add(ids[0]).idea
+    d.idea_add(ids[1])
+    d.resolve(ids[1])
+    assert idea.id is not None
+    shipped = article("Hi {name}, you asked and we did it: dark mode is in the app today!")
+    _, bid = d.idea_done(idea.id, shipped)
+    assert bid is not None
+    list(d.broadcast_run(shipped, bid))
+    with db.read() as session:
+        status = {c.id: c.status for c in session.exec(select(Conversation))}
+    assert [status[i] for i in ids] == ["waiting", "resolved"]
+
+
+def test_done_when_everyone_has_the_article_already_marks_it_done_and_sends_nothing(
+    db: Database,
+) -> None:
+    ids = seed(db, ASKS[:2])
+    d = desk(db)
+    idea = d.idea_add(ids[0]).idea
+    d.idea_add(ids[1])
+    assert idea.id is not None
+    shipped = article("Hi {name}, you asked and we did it: dark mode is in the app today!")
+    bid = d.broadcast_start(shipped, Selection(ids=tuple(ids)), resolve=False)
+    list(d.broadcast_run(shipped, bid))
+    done, none = d.idea_done(idea.id, shipped)
+    assert (done.state, done.done_article, none) == ("done", shipped.id, None)
+    assert idea.id not in {x.idea.id for x in d.ideas()}
+    assert d.idea_done(idea.id, shipped)[1] is None  # again: still nothing to send
+    with db.read() as session:
+        assert len(list(session.exec(select(OutboxItem)))) == 2
+
+
+def test_the_same_request_added_twice_at_once_counts_the_customer_once(db: Database) -> None:
+    """PostgreSQL: the second insert waits for the first and hits the unique constraint;
+    SQLite: the second waits for the write lock and finds the first. Either way, one line."""
+    ids = seed(db, ASKS[:2])
+    d = desk(db)
+    idea = d.idea_add(ids[0]).idea
+    bob = desk(db, "bob")
+    bob.operator()  # made now: making it during the race would wait on the event lock
+    results: list[ideas.Added] = []
+    racer = threading.Thread(target=lambda: results.append(bob.idea_add(ids[1])))
+    with db.write() as session:
+        first = ideas.add(
+            session, d.playbook, conversation_id=ids[1], operator="alice", now=T0, threshold=80
+        )
+        racer.start()
+        time.sleep(0.5)  # bob's request now waits on this transaction
+    racer.join(timeout=60)
+    assert first.counted and first.idea.id == idea.id
+    [second] = results
+    assert (second.idea.id, second.merged, second.counted) == (idea.id, True, False)
+    assert [(r.idea.id, r.customers) for r in d.ideas()] == [(idea.id, 2)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -10,12 +12,13 @@ from sqlmodel import col, select
 
 from frontdesk.core import listening, retriage
 from frontdesk.core.config import SlaSettings
+from frontdesk.core.connectors import x_search
 from frontdesk.core.connectors.accounts import Stream
 from frontdesk.core.db import Database
 from frontdesk.core.errors import InvalidInput, NotFound
 from frontdesk.core.intake import Intake
 from frontdesk.core.models import Conversation, Event, Message
-from frontdesk.core.models_listening import ListeningStream, StreamVolume
+from frontdesk.core.models_listening import ListeningStream, StreamMute, StreamVolume
 from frontdesk.core.playbook.playbook import Playbook
 from frontdesk.core.queue import QueueFilter, list_queue
 from frontdesk.core.sync import SyncService
@@ -97,6 +100,28 @@ def test_a_stream_pages_through_matches_then_reads_only_after_its_since_id(db, f
     assert asked["since_id"] == max((p.id for p in [*hits, phrase]), key=int)
     assert (report.counts["matched"], report.counts["accepted"]) == (1, 1)
     assert later.id in stored(db)
+
+
+def test_a_run_stopped_at_the_page_cap_keeps_its_cursor_so_the_rest_is_read_later(
+    db, fake, clock, monkeypatch
+):
+    jane = fake.user("jane")
+    first = fake.post(jane, "acme one")
+    sync = service(db, fake, clock, BRAND, page_size=10)
+    sync.poll(ACCOUNT)
+    assert state(db, "brand").cursor == first.id
+    clock.advance(60)
+    burst = [fake.post(jane, f"acme burst {n}") for n in range(25)]
+    # Two pages of ten, newest first, and X still has a next_token: five are unread.
+    monkeypatch.setattr(x_search, "PAGE_CAP", 2)
+    assert sync.poll(ACCOUNT).counts["accepted"] == 20
+    assert state(db, "brand").cursor == first.id  # not the newest: the rest comes next
+    monkeypatch.undo()
+    sync.poll(ACCOUNT)
+    assert stored(db) == sorted([first.id, *(p.id for p in burst)])
+    assert state(db, "brand").cursor == burst[-1].id
+    with db.read() as session:  # the twenty read twice are counted once
+        assert sum(v.matched for v in session.exec(select(StreamVolume))) == 26
 
 
 def test_matches_are_tagged_with_the_stream_triaged_and_filterable(db, fake, clock):
@@ -196,7 +221,7 @@ def test_mutes_keep_matches_out_are_counted_and_can_be_removed(db, fake, clock):
     assert kinds == ["stream.muted", "stream.muted", "stream.unmuted"]
 
 
-def test_volume_is_kept_per_hour_and_counted_once_after_a_lost_cursor(db, fake, clock):
+def test_volume_is_kept_per_hour_with_muted_matches_and_ages_out_of_the_report(db, fake, clock):
     jane = fake.user("jane")
     sync = service(db, fake, clock, BRAND)
     for _ in range(3):
@@ -239,3 +264,31 @@ def test_a_crash_after_ingest_re_reads_the_matches_and_counts_them_once(
     assert (report.counts["matched"], report.counts["duplicates"]) == (4, 4)
     [row] = listening.report(db, now=clock())
     assert row.matched == 4 and state(db, "brand").cursor == max((p.id for p in posts), key=int)
+
+
+def test_the_same_mute_added_twice_at_once_is_refused_in_one_line(db, fake, clock):
+    """PostgreSQL: the second insert waits for the first, then hits the unique constraint;
+    SQLite: the second waits for the write lock and finds the first."""
+    service(db, fake, clock, BRAND).poll(ACCOUNT)
+    errors: list[Exception] = []
+
+    def again() -> None:
+        try:
+            listening.add_mute(db, stream="brand", kind="author", value="x", by="bob", now=clock())
+        except Exception as exc:  # the test reports whatever it is
+            errors.append(exc)
+
+    racer = threading.Thread(target=again)
+    with db.write() as session:
+        session.add(
+            StreamMute(
+                stream="brand", kind="author", value="x", created_by="al", created_at=clock()
+            )
+        )
+        session.flush()
+        racer.start()
+        time.sleep(0.5)  # bob's rule now waits on this transaction
+    racer.join(timeout=60)
+    [error] = errors
+    assert isinstance(error, InvalidInput) and "brand already mutes author 'x'" in error.message
+    assert [m.created_by for m in listening.list_mutes(db, "brand")] == ["al"]

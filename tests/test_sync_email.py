@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from frontdesk.core.config import Settings, SlaSettings
+from frontdesk.core.connectors.base import Connector
 from frontdesk.core.db import Database
 from frontdesk.core.desk import Desk
 from frontdesk.core.models import Conversation, Message
@@ -19,6 +20,7 @@ from tests.fakes.dovecot import Dovecot
 from tests.fakes.platform import FakeClock
 from tests.fakes.smtp import FakeSmtp, Received
 from tests.test_connectors_email import connect, mail, start_dovecot
+from tests.test_ideas import DEMO_PLAYBOOK
 
 ACCOUNT = "acme_mail"
 JANE = "Jane Doe <jane@customer.example>"
@@ -129,3 +131,37 @@ def test_a_subject_comes_in_through_ingest_json_too(db: Database, clock: FakeClo
         item = session.exec(select(OutboxItem)).one()
     assert item.subject == "Re: Refund" and item.account is None  # not brought in by sync
     assert item.email_references == "<root@c.example> <m1@c.example>"
+
+
+def test_a_digest_keeps_its_subject_and_leaves_by_one_of_several_mailboxes(
+    db: Database, dovecot: Dovecot, smtp: FakeSmtp, clock: FakeClock
+) -> None:
+    """A digest answers no mail, so there is no account it came in on: with two mailboxes
+    the first drain to reach it sends it (once), and it keeps its own subject, no "Re:"."""
+    connectors: dict[str, Connector] = {}
+    for name in ("care_mail", "sales_mail"):
+        mailbox = f"Sync{uuid.uuid4().hex[:8]}"
+        dovecot.create(mailbox)
+        dovecot.create(f"{mailbox}-Sent")
+        connectors[name] = connect(dovecot.url, smtp.url, mailbox, clock)
+    service = SyncService(db, connectors, sla=SlaSettings(), clock=clock)
+    desk = Desk(Settings(playbook=str(DEMO_PLAYBOOK)), "alice", db=db, clock=clock)
+    line = (
+        '{"channel": "email", "external_id": "<d1@c.example>", "text": "Add dark mode!",'
+        ' "created_at": "2025-03-03T08:00:00+00:00", "visibility": "private",'
+        ' "author": {"id": "ann@c.example"}}'
+    )
+    assert desk.ingest([line]).accepted == 1
+    with db.read() as session:
+        conversation_id = session.exec(select(Conversation.id)).one()
+    assert conversation_id is not None
+    desk.idea_add(conversation_id, department="it")
+    digest, (item,) = desk.ideas_digest("it", send=True)
+    assert item.account is None
+    assert service.drain("sales_mail").counts == {"sent": 1}
+    assert service.drain("care_mail").counts == {}
+    (sent,) = smtp.received
+    assert sent.message["Subject"] == digest.subject and sent.message["In-Reply-To"] is None
+    with db.read() as session:
+        row = session.get(OutboxItem, item.id)
+        assert row is not None and (row.state, row.account) == ("sent", "sales_mail")

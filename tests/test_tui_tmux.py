@@ -212,10 +212,13 @@ def test_an_operator_claims_the_next_conversation_and_replies(
     assert screen.index("@walker01") < screen.index("@walker02")  # most urgent first
 
     tmux.keys(target, "n")  # claim the most urgent conversation and open it
-    screen = tmux.wait_for(target, lambda s: "held by alice" in s, "the claimed thread")
+    # The thread and the queue are reloaded by separate workers: wait for both.
+    screen = tmux.wait_for(
+        target,
+        lambda s: "held by alice" in s and "alice" in queue_row(s, "@walker01") and "mine 1" in s,
+        "the claimed thread, its row in the queue and the header's count",
+    )
     assert "where is my order number 1?" in screen
-    assert "alice" in queue_row(screen, "@walker01")
-    assert "mine 1" in screen
 
     tmux.keys(target, "r")
     tmux.type(target, "Hello Walker, it left our depot this morning.")

@@ -10,6 +10,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from frontdesk.tui.commands import FrontdeskCommands
@@ -76,11 +77,16 @@ class FrontdeskApp(App[None]):
         assert self.opened is not None, "the desk is not open yet"
         return self.opened.desk
 
+    def get_default_screen(self) -> Screen[Any]:
+        # Opening the desk in a worker: the boot screen is the first (and only) frame drawn.
+        if self.opened is None:
+            return BootScreen(self.login)
+        return super().get_default_screen()
+
     def on_mount(self) -> None:
         if self.opened is not None:
             self.start(self.opened)
             return
-        self.push_screen(BootScreen(self.login))
         # After the first frame: the worker's imports would hold the GIL while it is drawn.
         self.call_after_refresh(self.open_desk)
 
@@ -129,8 +135,10 @@ class FrontdeskApp(App[None]):
         self.set_keymap(self.desk.settings.keymap)
         self.kb = KnowledgeBase(kb_root.resolve()) if (kb_root := opened.kb_root) else None
         if isinstance(self.screen, BootScreen):
+            # The boot screen is the base of the stack (it cannot be switched away); the
+            # workstation goes on top of it, with its rows and the keys typed meanwhile.
             boot = self.screen
-            self.switch_screen(WorkstationScreen(self.desk, self.kb, boot.first_rows))
+            self.push_screen(WorkstationScreen(self.desk, self.kb, boot.first_rows))
             self.call_after_refresh(self._replay, boot.pending_keys)
         else:
             self.push_screen(WorkstationScreen(self.desk, self.kb))

@@ -18,6 +18,7 @@ from frontdesk.core.connectors.errors import (
     PermanentError,
     RateLimited,
     TransientError,
+    Unsupported,
     WindowClosed,
 )
 from frontdesk.core.ingest import InboundMessage
@@ -41,6 +42,7 @@ __all__ = [
     "SendReceipt",
     "SentRecord",
     "TransientError",
+    "Unsupported",
     "WindowClosed",
     "make_inbound",
     "posted_since",
@@ -137,6 +139,8 @@ class SearchResult:
 
     messages: list[InboundMessage]
     cursor: str | None
+    partial: bool = False
+    """Stopped short of the cursor (it stays put): the next run reads these matches again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,15 +278,17 @@ class Connector(ABC):
     def _send_private(self, reply: Reply) -> SendReceipt: ...
 
     # Only connectors whose capabilities say `posts` are asked for these, and such a
-    # connector must offer both: a post it cannot read back could go out twice.
+    # connector must offer both: a post it cannot read back could go out twice. One that
+    # claims a capability without its method fails inside the error hierarchy, so sync
+    # reports one line for the account instead of a traceback.
     def _publish(self, post: Reply) -> SendReceipt:
-        raise NotImplementedError(f"{type(self).__name__} says it publishes posts but cannot")
+        raise Unsupported.claimed(self, "publishing posts")
 
     def _find_published(self, post: Reply) -> SendReceipt | None:
-        raise NotImplementedError(f"{type(self).__name__} cannot read its posts back")
+        raise Unsupported.claimed(self, "reading its posts back")
 
     def _search_posts(self, query: str, cursor: str | None) -> SearchResult:
-        raise NotImplementedError(f"{type(self).__name__} says it searches but cannot")
+        raise Unsupported.claimed(self, "searching")
 
 
 def make_inbound(where: str, **fields: object) -> InboundMessage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from frontdesk.core.errors import FrontdeskError
 
@@ -49,6 +50,20 @@ class PermanentError(ConnectorError):
     """The platform refused the request for a reason that retrying will not change."""
 
     title = "refused by the platform"
+
+
+class Unsupported(PermanentError):
+    """The connector says it can do something (posts, search) that it does not implement:
+    a bug in that connector, refused before any request."""
+
+    title = "not supported by the connector"
+
+    @classmethod
+    def claimed(cls, connector: Any, what: str) -> Unsupported:
+        return cls(
+            f"{connector.name}: the {type(connector).__name__} connector claims {what} in its"
+            " capabilities but does not implement it (a bug in the connector)"
+        )
 
 
 class WindowClosed(PermanentError):

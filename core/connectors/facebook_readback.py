@@ -35,7 +35,11 @@ def find_comment_reply(conn: FacebookConnector, reply: Reply) -> SendReceipt | N
     page = validate(CommentPage, json_of(conn.call(path, where=where, params=params), where), where)
     for comment in page.data:
         mine = comment.sender is not None and comment.sender.id == conn.page_id
-        if mine and _same(comment.message, reply.text):
+        if (
+            mine
+            and _same(comment.message, reply.text)
+            and posted_since(comment.created_time, reply)
+        ):
             return SendReceipt(comment.id, comment.created_time, comment.permalink_url)
     return None
 
@@ -55,7 +59,11 @@ def find_message(conn: FacebookConnector, reply: Reply) -> SendReceipt | None:
         answer = conn.call(messages, where=where, params=query)
         for message in validate(MessagePage, json_of(answer, where), where).data:
             mine = message.sender is not None and message.sender.id == conn.page_id
-            if mine and _same(message.message, reply.text):
+            if (
+                mine
+                and _same(message.message, reply.text)
+                and posted_since(message.created_time, reply)
+            ):
                 return SendReceipt(message.id, message.created_time)
     return None
 

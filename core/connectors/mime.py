@@ -162,11 +162,13 @@ def reply_message_id(key: str, domain: str) -> str:
 def build_reply(
     reply: Reply, *, address: str, display_name: str, domain: str, now: datetime
 ) -> EmailMessage:
-    """A plain-text reply threaded under `reply.in_reply_to` (In-Reply-To, References)."""
+    """A plain-text reply threaded under `reply.in_reply_to` (In-Reply-To, References), or
+    a message that answers no mail (an ideas digest) under its own subject."""
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = formataddr((display_name, address)) if display_name else address
     msg["To"] = str(reply.recipient)
-    msg["Subject"] = reply_subject(reply.subject)
+    own = " ".join((reply.subject or "").split())
+    msg["Subject"] = own if own and not reply.in_reply_to else reply_subject(reply.subject)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = reply_message_id(reply.key, domain)
     if reply.in_reply_to:

@@ -51,6 +51,7 @@ def read_mentions(conn: XConnector, since_id: str | None, result: FetchResult) -
     seen: set[str] = set()
     # Only the backfill is bounded by max_pages: stopping short of since_id and then moving
     # the cursor past the unread rest would skip it for good.
+    finished = False
     for _ in range(PAGE_CAP if since_id else conn.account.max_pages):
         response = conn.call("mentions", "GET", path, where=where, params=params)
         page = validate(PostPage, json_of(response, where), where)
@@ -67,8 +68,11 @@ def read_mentions(conn: XConnector, since_id: str | None, result: FetchResult) -
             result.messages.append(mention_message(post, users, where))
         # Short pages are normal; only a missing next_token ends the list.
         if not page.meta.next_token:
+            finished = True
             break
         params["pagination_token"] = page.meta.next_token
+    if since_id and not finished:
+        return since_id  # stopped at the cap: the next poll reads down to it again
     return str(newest) if newest else since_id
 
 
@@ -140,6 +144,8 @@ def find_direct_message(conn: XConnector, reply: Reply) -> SendReceipt | None:
     response = conn.call("conversation read", "GET", path, where=where, params=params)
     page = validate(DmPage, json_of(response, where), where)
     for event in page.data:
+        if not posted_since(event.created_at, reply):
+            continue  # the same text, sent before this one could have gone
         if event.sender_id == me and same_text(event.text or "", reply.text):
             return SendReceipt(external_id=event.id, sent_at=event.created_at or conn.clock())
     return None

@@ -41,6 +41,7 @@ def search_recent(conn: XConnector, query: str, since_id: str | None) -> SearchR
     newest = floor
     seen: set[str] = set()
     result = SearchResult(messages=[], cursor=since_id)
+    finished = False
     for _ in range(PAGE_CAP if since_id else conn.account.max_pages):
         response = conn.call("search", "GET", PATH, where=where, params=params)
         page = validate(PostPage, json_of(response, where), where)
@@ -54,8 +55,15 @@ def search_recent(conn: XConnector, query: str, since_id: str | None) -> SearchR
                 continue
             result.messages.append(mention_message(post, users, where))
         if not page.meta.next_token:
+            finished = True
             break
         params["next_token"] = page.meta.next_token
     result.messages.sort(key=lambda m: (m.created_at, int(m.external_id)))
+    if since_id and not finished:
+        # Stopped at the cap with older matches unread: moving the cursor to the newest
+        # would skip them for good, so it stays and the next run reads down to it again
+        # (what this run read is ingested once; ingest drops the repeats).
+        result.partial = True
+        return result
     result.cursor = str(newest) if newest else since_id
     return result

@@ -6,7 +6,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from frontdesk.tui.widgets.queue_list import QueueList, RowView
 
@@ -31,7 +31,8 @@ class BootScreen(Screen[None]):
             queue.can_focus = False  # every key comes to the screen, to be kept
             yield queue
             yield Static("Opening the conversation and the answers…", id="boot-body", markup=False)
-        yield Footer()
+        # No footer: its keys do nothing yet (they are kept for the workstation), and it is
+        # the costliest widget of a first frame to style.
 
     def show_rows(self, total: int, rows: list[RowView]) -> None:
         """The peeked top of the queue (attributes down); the workstation takes them over."""

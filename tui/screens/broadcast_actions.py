@@ -57,18 +57,25 @@ class BroadcastActions(PaneScreen):
                 self.preview_broadcast(article, marked)
 
         def searched(query: str | None) -> None:
-            if query and query.strip() and self.kb is not None:
-                found = self.kb.search(query, limit=9)
-                if not found:
-                    self.notify("no answer matches", markup=False, timeout=4)
-                    return
-                options = [(h.article.id, h.article.title) for h in found]
-                self.app.push_screen(ChoiceScreen("Broadcast which answer?", options), picked)
+            if query and query.strip():
+                self.search_answers(query, picked)
 
         options = [(h.article.id, h.article.title) for h in hits]
         options.append((SEARCH, "search the knowledge base…"))
         title = f"Broadcast to {len(marked)} marked conversations: which answer?"
         self.app.push_screen(ChoiceScreen(title, options), picked)
+
+    @work(thread=True, exclusive=True, group="broadcast-search")
+    def search_answers(self, query: str, picked: Callable[[list[str] | None], None]) -> None:
+        """Search off the UI thread (a big knowledge base takes a while), then offer the hits."""
+        kb = self.kb
+        found = kb.search(query, limit=9) if kb is not None else []
+        if not found:
+            self._tell("no answer matches")
+            return
+        options = [(h.article.id, h.article.title) for h in found]
+        choice = ChoiceScreen("Broadcast which answer?", options)
+        self.app.call_from_thread(self.app.push_screen, choice, picked)
 
     @work(thread=True, group="broadcast")
     def preview_broadcast(self, article: Article, marked: tuple[int, ...]) -> None:
@@ -132,15 +139,22 @@ class BroadcastActions(PaneScreen):
             self.app.call_from_thread(self.load_thread, self.thread.conversation.id)
 
     def _tell(self, text: str) -> None:
-        self.app.call_from_thread(self.notify, text, markup=False, timeout=6)
+        # What is told carries customer text (an idea's wording, why a copy was not sent).
+        self.app.call_from_thread(self.notify, terminal_safe(text), markup=False, timeout=6)
 
     def action_mark_idea(self) -> None:
         """The open conversation's customer asks for something: into the ideas list."""
-        if self.thread is None or self.thread.conversation.id is None:
-            return
-        target = self.thread.conversation.id
-        departments = self.desk.playbook.directory.names()
+        if self.thread is not None and self.thread.conversation.id is not None:
+            self.idea_departments(self.thread.conversation.id)
 
+    @work(thread=True, group="act")
+    def idea_departments(self, target: int) -> None:
+        # The first use of the playbook reads its file: not on the UI thread.
+        departments = self._guard(lambda: self.desk.playbook.directory.names())
+        if departments is not None:
+            self.app.call_from_thread(self._ask_idea, target, departments)
+
+    def _ask_idea(self, target: int, departments: list[str]) -> None:
         def add(department: str | None) -> Callable[[str | None], None]:
             def typed(text: str | None) -> None:
                 if text is None:

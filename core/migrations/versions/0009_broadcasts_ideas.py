@@ -14,6 +14,8 @@ branch_labels = None
 depends_on = None
 
 _TS = sa.DateTime(timezone=True)
+# As models_broadcast.SENT_PREDICATE (a migration never imports the models it migrates).
+SENT = "state IN ('queued', 'held')"
 
 
 def upgrade() -> None:
@@ -33,6 +35,7 @@ def upgrade() -> None:
         "broadcastcopy",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("broadcast_id", sa.Integer(), nullable=False),
+        sa.Column("article", sa.String(length=255), nullable=False),
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=8), nullable=False),
         sa.Column("message_id", sa.Integer(), nullable=True),
@@ -49,6 +52,13 @@ def upgrade() -> None:
             batch_op.f("ix_broadcastcopy_conversation_id"), ["conversation_id"], unique=False
         )
         batch_op.create_index("ix_broadcastcopy_state", ["broadcast_id", "state"], unique=False)
+        batch_op.create_index(
+            "uq_broadcastcopy_article_sent",
+            ["article", "conversation_id"],
+            unique=True,
+            sqlite_where=sa.text(SENT),
+            postgresql_where=sa.text(SENT),
+        )
 
     op.create_table(
         "idea",
