@@ -23,6 +23,7 @@ from frontdesk.core.conversations import Thread
 from frontdesk.core.desk import Desk
 from frontdesk.core.errors import DatabaseError, FrontdeskError
 from frontdesk.core.sync_status import headline
+from frontdesk.core.text import terminal_safe
 from frontdesk.kb.store import KnowledgeBase
 from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PlaybookReloaded
 from frontdesk.tui.screens.broadcast_actions import BroadcastActions
@@ -109,7 +110,9 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
     def report(self, exc: FrontdeskError) -> None:
         if isinstance(exc, DatabaseError):
             self.status.set_db_state("busy: retrying" if "busy" in exc.title else "error")
-        self.notify(exc.message, title=exc.title, severity="error", markup=False, timeout=8)
+        # Messages can quote what a platform or a customer sent: control characters made visible.
+        message, title = terminal_safe(exc.message), terminal_safe(exc.title)
+        self.notify(message, title=title, severity="error", markup=False, timeout=8)
 
     @work(thread=True, exclusive=True, group="operator")
     def load_operator(self) -> None:
