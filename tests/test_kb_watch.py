@@ -144,8 +144,14 @@ async def test_the_synonym_table_hot_reloads(watching: Watching) -> None:
     kb, root = watching.kb, watching.root
     assert found(kb, "dosh") == []
     table = write(root, "_synonyms.toml", 'refund = ["dosh"]\n')
-    await until(lambda: found(kb, "dosh") == ["returns/refund-status.md"], "the new table")
-    assert any("_synonyms.toml" in c.updated for c in watching.calls)
+    # The index is swapped before the watcher's callback is told: wait for both.
+    await until(
+        lambda: (
+            found(kb, "dosh") == ["returns/refund-status.md"]
+            and any("_synonyms.toml" in c.updated for c in watching.calls)
+        ),
+        "the new table, reported as a synonym-table update",
+    )
 
     # Saved through a temporary file, as editors do.
     temp = root / ".synonyms.tmp"
