@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from frontdesk.core import listening, retriage
 from frontdesk.core.config import SlaSettings
-from frontdesk.core.connectors import x_search
+from frontdesk.core.connectors import x_feeds
 from frontdesk.core.connectors.accounts import Stream
 from frontdesk.core.db import Database
 from frontdesk.core.errors import InvalidInput, NotFound
@@ -113,7 +113,7 @@ def test_a_run_stopped_at_the_page_cap_keeps_its_cursor_so_the_rest_is_read_late
     clock.advance(60)
     burst = [fake.post(jane, f"acme burst {n}") for n in range(25)]
     # Two pages of ten, newest first, and X still has a next_token: five are unread.
-    monkeypatch.setattr(x_search, "PAGE_CAP", 2)
+    monkeypatch.setattr(x_feeds, "PAGE_CAP", 2)  # the shared post walk
     assert sync.poll(ACCOUNT).counts["accepted"] == 20
     assert state(db, "brand").cursor == first.id  # not the newest: the rest comes next
     monkeypatch.undo()

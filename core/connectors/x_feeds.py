@@ -22,6 +22,7 @@ from frontdesk.core.connectors.x_parse import (
     same_text,
     users_by_id,
 )
+from frontdesk.core.ingest import InboundMessage
 
 if TYPE_CHECKING:
     from frontdesk.core.connectors.x import XConnector
@@ -44,16 +45,34 @@ def read_mentions(conn: XConnector, since_id: str | None, result: FetchResult) -
         "expansions": "author_id,referenced_tweets.id,referenced_tweets.id.author_id",
         "user.fields": USER_FIELDS,
     }
+    messages, cursor, _complete = read_posts_after(conn, "mentions", path, where, params, since_id)
+    result.messages.extend(messages)
+    return cursor
+
+
+def read_posts_after(
+    conn: XConnector,
+    kind: str,
+    path: str,
+    where: str,
+    params: dict[str, str | int],
+    since_id: str | None,
+) -> tuple[list[InboundMessage], str | None, bool]:
+    """Posts newer than `since_id` from a paged post endpoint (mentions, recent search), our
+    own left out; the cursor to store; and whether the walk reached the cursor. A run with a
+    cursor that stops at the page cap keeps `since_id`: moving it past the unread rest would
+    skip them for good; the next run reads down to it again (ingest drops the repeats)."""
+    me = conn.me()
     if since_id:
         params["since_id"] = since_id
     floor = int(since_id or 0)
     newest = floor
     seen: set[str] = set()
-    # Only the backfill is bounded by max_pages: stopping short of since_id and then moving
-    # the cursor past the unread rest would skip it for good.
+    messages: list[InboundMessage] = []
+    # Only the backfill is bounded by max_pages; a run with a cursor reads down to it.
     finished = False
     for _ in range(PAGE_CAP if since_id else conn.account.max_pages):
-        response = conn.call("mentions", "GET", path, where=where, params=params)
+        response = conn.call(kind, "GET", path, where=where, params=params)
         page = validate(PostPage, json_of(response, where), where)
         users = users_by_id(page.includes)
         for post in page.data:
@@ -65,15 +84,16 @@ def read_mentions(conn: XConnector, since_id: str | None, result: FetchResult) -
             newest = max(newest, int(post.id))
             if post.author_id == me:
                 continue
-            result.messages.append(mention_message(post, users, where))
+            messages.append(mention_message(post, users, where))
         # Short pages are normal; only a missing next_token ends the list.
         if not page.meta.next_token:
             finished = True
             break
-        params["pagination_token"] = page.meta.next_token
+        # Mentions page with pagination_token, recent search with next_token.
+        params["pagination_token" if kind == "mentions" else "next_token"] = page.meta.next_token
     if since_id and not finished:
-        return since_id  # stopped at the cap: the next poll reads down to it again
-    return str(newest) if newest else since_id
+        return messages, since_id, False
+    return messages, str(newest) if newest else since_id, True
 
 
 def read_direct_messages(conn: XConnector, newest: str | None, result: FetchResult) -> str | None:
