@@ -28,21 +28,28 @@ _COUNT = "SELECT count(*) FROM conversation WHERE status IN ('new', 'open', 'wai
 
 
 @dataclass(frozen=True, slots=True)
-class PeekedRow:
-    """One queue row as the workstation shows it (the fields of its RowView)."""
+class RowView:
+    """What one queue row shows: from this peek, or from core's QueueRow in a worker."""
 
     conversation_id: int
     due: datetime | None
     warn_at: datetime | None
+    """When the playbook's warning lead starts (the row turns "due soon")."""
     channel: str
     customer: str
     preview: str
     holder: str | None
     status: str
-    flag: str
+    flag: str = ""
+    """What the playbook says needs doing besides a reply: "sign-off", "follow-up"."""
 
 
-def peek_open_queue(path: Path, *, limit: int, now: datetime) -> tuple[int, list[PeekedRow]] | None:
+def row_flag(awaiting_signoff: bool, follow_up: str | None) -> str:
+    """The row's flag: a held reply waits for sign-off first, then a public follow-up."""
+    return "sign-off" if awaiting_signoff else "follow-up" if follow_up else ""
+
+
+def peek_open_queue(path: Path, *, limit: int, now: datetime) -> tuple[int, list[RowView]] | None:
     """(open conversations, the first `limit` of them), or None when the file cannot answer
     (missing, locked past a moment, or a schema this code does not know): the caller then
     simply waits for the real queue."""
@@ -60,12 +67,11 @@ def peek_open_queue(path: Path, *, limit: int, now: datetime) -> tuple[int, list
     return total, rows
 
 
-def _row(r: tuple[object, ...], now: datetime) -> PeekedRow:
+def _row(r: tuple[object, ...], now: datetime) -> RowView:
     cid, due, warn, channel, handle, name, preview, holder, expires, status, signoff, follow = r
     expires_at = _when(expires)
     live = holder if holder is not None and expires_at is not None and expires_at > now else None
-    flag = "sign-off" if signoff else "follow-up" if follow else ""
-    return PeekedRow(
+    return RowView(
         int(str(cid)),
         _when(due),
         _when(warn),
@@ -74,7 +80,7 @@ def _row(r: tuple[object, ...], now: datetime) -> PeekedRow:
         str(preview),
         None if live is None else str(live),
         str(status),
-        flag,
+        row_flag(bool(signoff), None if follow is None else str(follow)),
     )
 
 

@@ -14,7 +14,7 @@ from frontdesk.core.claims import live_holder
 from frontdesk.core.db import Database
 from frontdesk.core.models import STATUSES, Conversation, Customer
 from frontdesk.core.queue import QueueFilter
-from frontdesk.core.queue_peek import PeekedRow, peek_open_queue
+from frontdesk.core.queue_peek import RowView, peek_open_queue
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -67,12 +67,12 @@ def path(tmp_path: Path) -> Iterator[Path]:
                     updated_at=NOW,
                 )
             )
-    expected: list[PeekedRow] = []
+    expected: list[RowView] = []
     with db.read() as session:
         for row in queue.list_queue(session, QueueFilter(limit=25)):
             conv = row.conversation
             expected.append(
-                PeekedRow(
+                RowView(
                     conv.id or 0,
                     conv.sla_due_at and conv.sla_due_at.replace(tzinfo=UTC),
                     conv.sla_warn_at and conv.sla_warn_at.replace(tzinfo=UTC),

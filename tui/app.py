@@ -107,19 +107,13 @@ class FrontdeskApp(App[None]):
 
     def _show_peek(self, peeker: Callable[[], tuple[int, list[Any]] | None]) -> None:
         """The top of the queue on the boot screen before the database layer is imported."""
-        from dataclasses import asdict
-
-        from frontdesk.tui.widgets.queue_list import RowView
-
         try:
             peeked = peeker()
         except Exception:  # a peek is a courtesy: opening the desk reports what is wrong
             return
         if peeked is not None and isinstance(self.screen, BootScreen):
             total, rows = peeked
-            self.call_from_thread(
-                self.screen.show_rows, total, [RowView(**asdict(r)) for r in rows]
-            )
+            self.call_from_thread(self.screen.show_rows, total, rows)
 
     def _replay(self, keys: list[events.Key]) -> None:
         """Keys typed on the boot screen, in order, now that the workstation has them."""

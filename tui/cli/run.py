@@ -12,7 +12,7 @@ from frontdesk.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from frontdesk.core.desk import Desk
-    from frontdesk.core.queue_peek import PeekedRow
+    from frontdesk.core.queue_peek import RowView
     from frontdesk.tui.app import Opened
 
 
@@ -41,7 +41,7 @@ def workstation(args: argparse.Namespace) -> int:
     return _run(FrontdeskApp(opener=opener, peeker=_peek, login=_login()))
 
 
-def _peek() -> tuple[int, list[PeekedRow]] | None:
+def _peek() -> tuple[int, list[RowView]] | None:
     """The top of the open queue on the embedded SQLite default, without SQLAlchemy."""
     from datetime import UTC, datetime
 

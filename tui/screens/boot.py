@@ -8,7 +8,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static
 
-from frontdesk.tui.widgets.queue_list import QueueList, RowView
+from frontdesk.core.queue_peek import RowView
+from frontdesk.tui.widgets.queue_list import QueueList
 
 
 class BootScreen(Screen[None]):

@@ -22,6 +22,7 @@ from frontdesk.core.claims import Claim, live_holder
 from frontdesk.core.conversations import Thread
 from frontdesk.core.desk import Desk
 from frontdesk.core.errors import DatabaseError, FrontdeskError
+from frontdesk.core.queue_peek import RowView, row_flag
 from frontdesk.core.sync_status import headline
 from frontdesk.core.text import terminal_safe
 from frontdesk.kb.store import KnowledgeBase
@@ -33,7 +34,7 @@ from frontdesk.tui.screens.presence_actions import PresenceActions
 from frontdesk.tui.screens.work_actions import WorkActions, ident
 from frontdesk.tui.widgets.composer import Composer
 from frontdesk.tui.widgets.kb_panel import KnowledgePanel
-from frontdesk.tui.widgets.queue_list import QueueList, RowView
+from frontdesk.tui.widgets.queue_list import QueueList
 from frontdesk.tui.widgets.status_bar import StatusBar
 from frontdesk.tui.widgets.thread_view import ThreadView
 
@@ -153,7 +154,7 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
             conv.preview,
             live,
             conv.status,
-            "sign-off" if conv.awaiting_signoff else "follow-up" if conv.follow_up else "",
+            row_flag(conv.awaiting_signoff, conv.follow_up),
         )
 
     @work(thread=True, exclusive=True, group="thread")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
@@ -18,29 +17,13 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
 from frontdesk.core.clock import as_utc, utcnow
+from frontdesk.core.queue_peek import RowView
 from frontdesk.core.text import terminal_safe
 
 KEEP_AROUND = 200
 """Rows kept either side of the last fetched window (a few screens)."""
 
 CHANNEL_MARK = {"x": "X ", "facebook": "FB", "email": "@ "}
-
-
-@dataclass(frozen=True, slots=True)
-class RowView:
-    """What one queue row shows; built from core's QueueRow in a worker."""
-
-    conversation_id: int
-    due: datetime | None
-    warn_at: datetime | None
-    """When the playbook's warning lead starts (the row turns "due soon")."""
-    channel: str
-    customer: str
-    preview: str
-    holder: str | None
-    status: str
-    flag: str = ""
-    """What the playbook says needs doing besides a reply: "sign-off", "follow-up"."""
 
 
 def countdown(due: datetime | None, now: datetime) -> str:
