@@ -6,7 +6,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import queue
 import shutil
 import sqlite3
@@ -20,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from machine import environment  # bench/machine.py (bench/ is the script's path)
 
 LEASE = timedelta(minutes=10)
 TARGETS = {"duplicates": 0, "errors": 0, "ratio_min": 0.5, "p99_ms_max": 25.0, "max_ms_max": 250.0}
@@ -520,20 +521,6 @@ def compare(backend: str, procs: int, pair: dict[str, list[dict[str, Any]]]) -> 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     ordered = sorted(runs, key=lambda r: r["claims_per_s"])
     return ordered[(len(ordered) - 1) // 2]
-
-
-def environment() -> dict[str, Any]:
-    import sqlalchemy
-
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "sqlite_version": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "platform": platform.platform(),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

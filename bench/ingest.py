@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
 import random
 import shutil
 import sqlite3
@@ -19,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from machine import environment  # bench/machine.py (bench/ is the script's path)
 
 TARGET_RATIO = 0.5
 BATCH = 1000  # ingest_stream's default batch: one transaction per 1,000 lines
@@ -648,20 +648,6 @@ def run_pg(base: str, prefill: Prefill, lines: list[str]) -> dict[str, Any]:
         for name in names:
             admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         admin.close()
-
-
-def environment() -> dict[str, Any]:
-    import sqlalchemy
-
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "sqlite_version": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "platform": platform.platform(),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

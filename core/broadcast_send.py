@@ -8,7 +8,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from frontdesk.core import claims, conversations, engagement, handoff
+from frontdesk.core import claims, conversations, engagement, handoff, surveys
 from frontdesk.core.broadcast import CopyResult, already_sent, copy_text
 from frontdesk.core.errors import ClaimConflict
 from frontdesk.core.models import Conversation
@@ -120,7 +120,9 @@ def _send(
         _keep_resolved(session, conversation_id, now)
     if outcome.message is not None and broadcast.resolve and not was_resolved:
         claims.resolve(session, conversation_id=conversation_id, operator=operator, now=now)
-        handoff.after_resolve(session, conversation_id, now=now)
+        # A broadcast's resolve is a resolve like any other: the survey and reminder follow.
+        surveys.after_resolve(session, playbook, conversation_id, actor=operator, now=now)
+        handoff.after_resolve(session, playbook, conversation_id, now=now)
     elif not had:
         claims.release(session, conversation_id=conversation_id, operator=operator, now=now)
     if outcome.approval is not None:

@@ -18,7 +18,7 @@ it), never against a clock read separately from the decision.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from frontdesk.core import events
 from frontdesk.core.clock import as_utc
 from frontdesk.core.db import DriverStatement
-from frontdesk.core.errors import ClaimConflict, NotFound, StaleVersion
+from frontdesk.core.errors import ClaimConflict, InvalidInput, NotFound, StaleVersion
 from frontdesk.core.models import Conversation, VerbatimText
 
 # The one urgency order: earliest SLA due, then highest priority, then oldest, then id so
@@ -48,6 +48,15 @@ _TEAMS = (
 _TEAMS_PG = (
     "(CAST(:teams AS TEXT) IS NULL"
     " OR strpos(CAST(:teams AS TEXT), ',' || COALESCE(team, :default_team) || ',') > 0)"
+)
+# Spreading abusive conversations (core/staff.py decides when): with `:avoid` set to a LIKE
+# pattern for the "abusive" tag, a row carrying it qualifies only once it is due; the caller
+# runs the plain statement next when this one finds nothing ("only abusive ones are left").
+# Each attempt is still one conditional UPDATE that picks and takes its row, so spreading
+# adds a second race-free attempt, never a gap between choosing and taking.
+_SPREAD = (
+    "(CAST(:avoid AS TEXT) IS NULL OR CAST(tags AS TEXT) NOT LIKE CAST(:avoid AS TEXT)"
+    " OR sla_due_at <= :now)"
 )
 _TAKE = (
     "claimed_by = :operator, claim_token = claim_token + 1, claim_expires_at = :expires, "
@@ -83,25 +92,25 @@ _CLAIM_NEXT_SQLITE = DriverStatement(
     f"UPDATE conversation SET {_TAKE} WHERE id = ("
     f" SELECT id FROM ("
     f"  SELECT * FROM (SELECT {_COLS} FROM conversation INDEXED BY ix_conversation_ready"
-    f"   WHERE {_READY} AND {_TEAMS} ORDER BY {URGENCY} LIMIT 1)"
+    f"   WHERE {_READY} AND {_TEAMS} AND {_SPREAD} ORDER BY {URGENCY} LIMIT 1)"
     f"  UNION ALL"
     f"  SELECT * FROM (SELECT {_COLS} FROM conversation INDEXED BY ix_conversation_lease"
-    f"   WHERE {_LAPSED} AND {_TEAMS} ORDER BY {URGENCY} LIMIT 1)"
+    f"   WHERE {_LAPSED} AND {_TEAMS} AND {_SPREAD} ORDER BY {URGENCY} LIMIT 1)"
     f" ) ORDER BY {URGENCY} LIMIT 1"
-    f") RETURNING id, claim_token"
+    f") RETURNING id, claim_token, team"
 )
 # SKIP LOCKED lets each competing operator lock a different candidate; the outer UPDATE
 # re-asserts the predicate because a row may have been claimed between snapshot and lock.
 _CLAIM_NEXT_PG = DriverStatement(
-    f"WITH ready AS (SELECT {_COLS} FROM conversation WHERE {_READY} AND {_TEAMS_PG}"
+    f"WITH ready AS (SELECT {_COLS} FROM conversation WHERE {_READY} AND {_TEAMS_PG} AND {_SPREAD}"
     f"   ORDER BY {URGENCY} LIMIT 1 FOR UPDATE SKIP LOCKED),"
-    f" lapsed AS (SELECT {_COLS} FROM conversation WHERE {_LAPSED} AND {_TEAMS_PG}"
+    f" lapsed AS (SELECT {_COLS} FROM conversation WHERE {_LAPSED} AND {_TEAMS_PG} AND {_SPREAD}"
     f"   ORDER BY {URGENCY} LIMIT 1 FOR UPDATE SKIP LOCKED),"
     f" pick AS (SELECT id FROM (SELECT * FROM ready UNION ALL SELECT * FROM lapsed) c"
     f"   ORDER BY {URGENCY} LIMIT 1)"
     f" UPDATE conversation SET {_TAKE} FROM pick WHERE conversation.id = pick.id"
     f" AND (claimed_by IS NULL OR claim_expires_at <= :now) AND status IN ('new', 'open')"
-    f" RETURNING conversation.id, claim_token"
+    f" RETURNING conversation.id, claim_token, conversation.team"
 )
 # A conversation is free to claim when nobody holds it, its lease lapsed, or the caller
 # already holds it (then the claim is a renewal and keeps its token).
@@ -143,12 +152,15 @@ _CLAIM_FOR_BROADCAST = _stmt(
     f" {_RETURNING}"
 )
 # Resolving needs no claim when nobody holds the conversation, but never overrides a live
-# holder unless a supervisor forces it; `seen` < 0 skips the version check (scripts).
+# holder, nor drops a public follow-up still due off the queue, unless a supervisor forces
+# it; `seen` < 0 skips the version check (scripts). The follow-up is tested in the same
+# conditional UPDATE, so one that comes due meanwhile (its private half resolved) is seen.
 _RESOLVE = _stmt(
     "UPDATE conversation SET status = 'resolved', resolved_at = :now, sla_due_at = NULL,"
     " claimed_by = NULL, claim_expires_at = NULL, updated_at = :now"
     " WHERE id = :id AND status IN ('new', 'open', 'waiting')"
     " AND (claimed_by IS NULL OR claimed_by = :operator OR claim_expires_at <= :now OR :force)"
+    " AND (follow_up IS NULL OR follow_up <> 'due' OR :force)"
     " AND (:seen < 0 OR version = :seen) RETURNING id",
     seen=Integer,
     force=Boolean,
@@ -157,7 +169,7 @@ _RESOLVE = _stmt(
 # have seen the latest version. Checked and bumped in one statement so nothing can slip in.
 FENCE = "claimed_by = :operator AND claim_expires_at > :now AND version = :seen"
 _HOLDER = _stmt(
-    "SELECT claimed_by, claim_expires_at, claim_token, version, status"
+    "SELECT claimed_by, claim_expires_at, claim_token, version, status, follow_up"
     " FROM conversation WHERE id = :id"
 ).columns(claim_expires_at=DateTime(timezone=True))
 
@@ -170,6 +182,8 @@ class Claim:
     operator: str
     token: int
     expires_at: datetime
+    reason: str | None = None
+    """Why claim_next handed out another team's conversation (its overflow), else None."""
 
 
 def live_holder(conversation: Conversation, now: datetime) -> str | None:
@@ -188,9 +202,13 @@ def claim_next(
     lease: timedelta,
     teams: Collection[str] | None = None,
     default_team: str = "care",
+    avoid_abusive: bool = False,
+    reasons: Mapping[str, str] | None = None,
 ) -> Claim | None:
     """Claim the most urgent workable conversation of `teams` (None: of any team), or
-    return None when there is none."""
+    return None when there is none; `avoid_abusive` passes over abusive ones not yet due.
+    `reasons` says why a team's conversations are offered (overflow); the claim and its
+    event carry the one of the team it took from."""
     conn = session.connection()
     stmt = _CLAIM_NEXT_PG if conn.dialect.name == "postgresql" else _CLAIM_NEXT_SQLITE
     expires = now + lease
@@ -200,13 +218,17 @@ def claim_next(
         "expires": expires,
         "teams": None if teams is None else "," + ",".join(teams) + ",",
         "default_team": default_team,
+        "avoid": '%"abusive"%' if avoid_abusive else None,
     }
     row = stmt.run(conn, params).fetchone()
     if row is None:
         return None
-    conversation_id, token = row
-    claim = Claim(conversation_id, operator, token, as_utc(expires))
-    _record(session, claim, now, "claim.taken", {"next": True})
+    conversation_id, token, team = row
+    reason = (reasons or {}).get(team or default_team)
+    claim = Claim(conversation_id, operator, token, as_utc(expires), reason)
+    # Only an overflow claim says why: the usual claim's event stays as small as it was.
+    extra = {"next": True} if reason is None else {"next": True, "reason": reason}
+    _record(session, claim, now, "claim.taken", extra)
     return claim
 
 
@@ -372,6 +394,7 @@ def resolve(
     Raises:
         ClaimConflict: someone else holds it (and `force` is off).
         StaleVersion: a message arrived since `seen_version`.
+        InvalidInput: its public follow-up is due and not posted yet (and `force` is off).
     """
     params = {
         "id": conversation_id,
@@ -396,6 +419,11 @@ def resolve(
         raise StaleVersion(
             f"conversation {conversation_id} changed since you read it "
             f"(version {seen_version}, now {holder.version})"
+        )
+    if holder.follow_up == "due" and not force:
+        raise InvalidInput(
+            f"post the public follow-up on conversation {conversation_id} first:"
+            " resolving it now would drop the task unposted"
         )
     raise lost_claim(session, conversation_id, operator, now)
 

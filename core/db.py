@@ -30,6 +30,7 @@ BUSY_SLICE_MS = 10
 _WRITE = "frontdesk_write"
 _LATER = "later"  # a write whose lock is taken by write() itself, not at BEGIN
 _TICKET = "frontdesk_turn"  # the write queue's turn, given back after COMMIT
+_NO_WAIT = "frontdesk_no_busy_wait"  # in the pooled connection's info: busy_timeout is 0
 
 
 class DriverStatement:
@@ -86,8 +87,12 @@ class Database:
     Read transactions stay short so the WAL can checkpoint.
     """
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, page_cache_kib: int | None = None
+    ) -> None:
         self.url = make_url(url)
+        self.page_cache_kib = page_cache_kib
+        """SQLite's page cache per connection (None: SQLite's default, 2 MiB)."""
         self.backend = "sqlite" if self.url.get_backend_name() == "sqlite" else "postgresql"
         self.busy_timeout_ms = busy_timeout_ms
         self._slice_ms = int(min(busy_timeout_ms, BUSY_SLICE_MS))
@@ -127,6 +132,8 @@ class Database:
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.execute("PRAGMA foreign_keys = ON")
+            if self.page_cache_kib is not None:
+                cur.execute(f"PRAGMA cache_size = -{int(self.page_cache_kib)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -138,7 +145,10 @@ class Database:
             if mode:
                 self._lock_for_write(conn)
             else:
-                driver(conn).execute("BEGIN")
+                raw = driver(conn)
+                if conn.connection.info.pop(_NO_WAIT, False):
+                    raw.execute(f"PRAGMA busy_timeout = {self._slice_ms}")
+                raw.execute("BEGIN")
 
         return engine
 
@@ -147,17 +157,22 @@ class Database:
         raw = driver(conn)
         deadline = time.monotonic() + self.busy_timeout_ms / 1000
         queue = self._queue
+        info = conn.connection.info
         if queue is not None and queue.usable():
             # Each attempt must fail at once when the lock is taken; the queue does the
-            # waiting. Reads keep the short busy wait (WAL recovery can make them wait).
-            raw.execute("PRAGMA busy_timeout = 0")
+            # waiting. Reads keep the short busy wait (WAL recovery can make them wait), so
+            # the next read transaction on this connection restores it (see _begin): a run
+            # of writes, a drain of claims say, then costs no PRAGMA at all.
+            if not info.get(_NO_WAIT):
+                raw.execute("PRAGMA busy_timeout = 0")
+                info[_NO_WAIT] = True
             try:
                 setattr(conn, _TICKET, queue.acquire(lambda: _try_begin(raw), deadline))
             except LockTimeout as exc:
                 raise self.busy() from exc
-            finally:
-                raw.execute(f"PRAGMA busy_timeout = {self._slice_ms}")
             return
+        if info.pop(_NO_WAIT, False):
+            raw.execute(f"PRAGMA busy_timeout = {self._slice_ms}")
         while not _try_begin(raw):
             if time.monotonic() > deadline:
                 raise self.busy()

@@ -13,6 +13,7 @@ from frontdesk.core import (
     claims,
     conversations,
     events,
+    follow_up,
     handoff,
     identities,
     ingest,
@@ -21,24 +22,29 @@ from frontdesk.core import (
     queue,
     schema_version,
     sla_watch,
+    staff,
+    surveys,
     sync_status,
 )
 from frontdesk.core.claims import Claim
 from frontdesk.core.clock import utcnow
 from frontdesk.core.config import Settings
+from frontdesk.core.crisis_desk import CrisisDesk
 from frontdesk.core.db import Database
 from frontdesk.core.desk_broadcast import BroadcastDesk
 from frontdesk.core.desk_playbook import PlaybookDesk
 from frontdesk.core.errors import DatabaseError
 from frontdesk.core.events import EventRecord
+from frontdesk.core.feedback_desk import FeedbackDesk
 from frontdesk.core.intake import Intake
+from frontdesk.core.metrics_desk import MetricsDesk
 from frontdesk.core.models import Message, Operator
 from frontdesk.core.models_channels import OutboxItem
 from frontdesk.core.operators import ensure_operator, require_role
 from frontdesk.core.queue import QueueCounts, QueueFilter
 
 
-class Desk(PlaybookDesk, BroadcastDesk):
+class Desk(PlaybookDesk, BroadcastDesk, CrisisDesk, FeedbackDesk, MetricsDesk):
     """The services one operator uses, bound to a database, settings and a clock."""
 
     def __init__(
@@ -121,21 +127,30 @@ class Desk(PlaybookDesk, BroadcastDesk):
         playbook = self.playbook
         default = playbook.config.routing.default_team
         with self.db.write() as session:
+            staff.require_present(session, self.login)  # away: no work handed out
+            # After an abusive conversation, a non-abusive one first (core/staff.py).
+            spread = playbook.config.staff.spread_abusive and staff.last_claim_abusive(
+                session, self.login
+            )
             available = presence.online(session, now=self.clock())
             offer = playbook.claimable_teams(self.login, available)
-            for teams in (offer.own, offer.overflow):
-                if not teams:
-                    continue
-                claim = claims.claim_next(
-                    session,
-                    operator=self.login,
-                    now=self.clock(),
-                    lease=self.lease,
-                    teams=teams,
-                    default_team=default,
-                )
-                if claim is not None:
-                    return claim
+            # Another team's conversation comes with the reason it overflowed to this operator.
+            for teams, why in ((offer.own, None), (offer.overflow, offer.overflow_reasons())):
+                for avoid in (True, False) if spread and teams else (False,):
+                    if not teams:
+                        continue
+                    claim = claims.claim_next(
+                        session,
+                        operator=self.login,
+                        now=self.clock(),
+                        lease=self.lease,
+                        teams=teams,
+                        default_team=default,
+                        avoid_abusive=avoid,
+                        reasons=why,
+                    )
+                    if claim is not None:
+                        return claim
             return None
 
     def heartbeat(self, claim: Claim) -> Claim:
@@ -185,7 +200,11 @@ class Desk(PlaybookDesk, BroadcastDesk):
                 seen_version=seen_version,
                 force=force,
             )
-            return handoff.after_resolve(session, conversation_id, now=self.clock())
+            # The playbook's survey and follow-up reminder, in the same transaction.
+            surveys.after_resolve(
+                session, self.playbook, conversation_id, actor=self.login, now=self.clock()
+            )
+            return handoff.after_resolve(session, self.playbook, conversation_id, now=self.clock())
 
     def announce(self, conversation_id: int | None, state: str = "viewing") -> None:
         """Tell the team where this operator is looking (advisory, expires by itself)."""
@@ -227,8 +246,10 @@ class Desk(PlaybookDesk, BroadcastDesk):
             return identities.link(session, first, second, by=self.login, now=self.clock())
 
     def sweep(self) -> sla_watch.Sweep:
-        """Record SLA warnings and breaches that are due (sync runs this every pass)."""
+        """Record SLA warnings and breaches that are due (sync runs this every pass), and
+        land the follow-up reminders that came due."""
         with self.db.write() as session:
+            follow_up.sweep(session, now=self.clock(), playbook=self.playbook)
             return sla_watch.sweep(session, now=self.clock())
 
     def ingest(self, lines: Iterable[str | bytes]) -> ingest.IngestReport:

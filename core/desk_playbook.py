@@ -3,6 +3,7 @@ moving a talk private and the public follow-up."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,9 @@ from frontdesk.core.playbook.playbook import Playbook
 from frontdesk.core.playbook.store import PlaybookStore
 from frontdesk.core.playbook.tone import Finding
 
+_OPENING = threading.Lock()
+"""Held while a desk opens its playbook store (rare: once per desk)."""
+
 
 class PlaybookDesk:
     """Mixed into Desk: the operations the playbook governs."""
@@ -36,6 +40,9 @@ class PlaybookDesk:
     db: Database
     clock: Callable[[], datetime]
     _playbooks: PlaybookStore | None
+    on_playbook_problem: Callable[[str], None] | None = None
+    """Told, once, when the playbook is opened and its file's current text is not in force
+    (core prints nothing: the shell decides how to say it)."""
 
     def operator(self) -> Operator:
         raise NotImplementedError
@@ -51,8 +58,17 @@ class PlaybookDesk:
     def playbook(self) -> Playbook:
         """The playbook in force (the built-in defaults when no file is configured)."""
         if self._playbooks is None:
-            path = self.settings.resolved_playbook()
-            self._playbooks = PlaybookStore.open(path) if path else PlaybookStore(Path())
+            # Workers open it concurrently at start (the workstation's first read and its
+            # playbook watcher): two stores would leave the watcher reloading one the desk
+            # no longer reads.
+            with _OPENING:
+                if self._playbooks is None:
+                    path = self.settings.resolved_playbook()
+                    store = PlaybookStore.open(path) if path else PlaybookStore(Path())
+                    self._playbooks = store
+                    warning = store.warning
+                    if warning is not None and self.on_playbook_problem is not None:
+                        self.on_playbook_problem(warning)
         return self._playbooks.current
 
     @property
@@ -145,8 +161,9 @@ class PlaybookDesk:
 
     def move_private(
         self, conversation_id: int, *, seen_version: int | None = None
-    ) -> tuple[Message, Conversation]:
-        """Acknowledge in public and open the linked private conversation (held by you)."""
+    ) -> tuple[engagement.Outcome, Conversation]:
+        """Acknowledge in public (or hold the acknowledgement for sign-off, as any reply) and
+        open the linked private conversation (held by you)."""
         self.operator()
         if seen_version is None:
             seen_version = self.thread(conversation_id).conversation.version

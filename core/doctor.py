@@ -1,5 +1,5 @@
 """Health checks for a shared database: the SQLite file's ownership and modes, its version,
-and the schema; each problem comes with the command that fixes it."""
+and the schema, and the playbook file; each problem comes with the command that fixes it."""
 
 from __future__ import annotations
 
@@ -182,6 +182,28 @@ def run(db: Database) -> list[Check]:
     else:
         checks.append(Check("schema", "ok", f"at {current}"))
     return checks
+
+
+def playbook_check(path: Path | None, *, explicit: bool = False) -> Check:
+    """The playbook file in use: ok, broken (file:line: reason, and what is in force while it
+    is) or missing (the built-in defaults). `explicit`: the configuration names the file, so
+    a missing one is more likely a wrong path than a team running on the defaults."""
+    if path is None:
+        return Check("playbook", "ok", "no playbook or kb_dir configured: built-in defaults in use")
+    # The rule engines are slow to import, and every command runs file_checks from here.
+    from frontdesk.core.playbook.store import PlaybookStore
+
+    store = PlaybookStore.open(path, read_only=True)  # this user's kept copy, if any
+    problem = store.problem
+    if problem is not None:
+        where = f"line {problem.line} of " if problem.line else ""
+        fix = f"correct {where}{problem.path}"
+        return Check("playbook", "fail", f"broken: {problem}; {store.fallback}", fix)
+    if store.origin == "defaults":
+        level = "warn" if explicit else "ok"
+        fix = f"create {path}, or point `playbook` in the config at the right file"
+        return Check("playbook", level, f"{path} missing: built-in defaults in use", fix)
+    return Check("playbook", "ok", f"{path} ok")
 
 
 def share_with_group(path: Path, group: str) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from frontdesk.core import approvals, conversations
+from frontdesk.core import approvals, conversations, crisis
 from frontdesk.core.conversations import Thread
 from frontdesk.core.errors import InvalidInput
 from frontdesk.core.models import Message
@@ -101,7 +101,9 @@ def send_reply(
         raise ReplyBlocked(findings)
     conv = thread.conversation
     inbound = [m.body for m in thread.messages if m.direction == "inbound"][-3:]
-    reasons = playbook.signoff(body, category=conv.category, tags=conv.tags, inbound=inbound)
+    reasons = playbook.signoff(
+        body, category=conv.category, tags=conv.tags, inbound=inbound, crisis=crisis.is_on(session)
+    )
     if reasons:
         approval = approvals.submit(
             session,

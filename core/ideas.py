@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from frontdesk.core import events
+from frontdesk.core import events, feedback
 from frontdesk.core.clock import as_utc
 from frontdesk.core.errors import InvalidInput, NotFound
 from frontdesk.core.models import Conversation, Customer, Message
@@ -259,6 +259,9 @@ def mark_done(
         kind="idea.done",
         payload={"idea_id": idea_id, "article": article, "conversations": len(targets)},
     )
+    if targets:  # the report's "you said, we did" then lists it with who asked
+        summary = f"{idea.text[: feedback.MAX_SUMMARY - 40]} (done: {article})"
+        feedback.record(session, summary=summary, conversations=targets, by=operator, now=now)
     return idea, targets
 
 

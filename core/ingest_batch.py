@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from frontdesk.core import events, ingest_sql
+from frontdesk.core import crisis_intake, events, ingest_sql, surveys
 from frontdesk.core.clock import as_utc
 from frontdesk.core.config import SlaSettings
 from frontdesk.core.conversations import preview_of
@@ -107,6 +107,9 @@ def ingest_batch(
     # The playbook triages, routes and starts the clock of each new conversation by its
     # first message; without one (tests of ingest alone) only the SLA table applies.
     plans = {key: intake.new(folds[key].first) for key in new} if intake else {}
+    if plans and intake is not None:  # abusive tag, crisis routing (core/crisis_intake.py)
+        texts = {key: [m.text for m in groups[key]] for key in new}
+        plans = crisis_intake.adjust_plans(session, intake.playbook, plans, texts)
     created = ingest_sql.insert_conversations(
         drv,
         [
@@ -122,7 +125,7 @@ def ingest_batch(
     late = [key for key in new if key not in created]
     if late:  # PostgreSQL: another ingest created these threads meanwhile; update them
         stored.update(ingest_sql.conversations(drv, late))
-    ids = {key: cid for key, (cid, _) in stored.items()} | created
+    ids = {key: row.id for key, row in stored.items()} | created
 
     message_ids = ingest_sql.insert_messages(
         drv,
@@ -137,24 +140,40 @@ def ingest_batch(
     if len(message_ids) != len(fresh):
         # The new conversations above already count every fresh message.
         raise ConcurrentIngest(f"{len(fresh) - len(message_ids)} messages stored meanwhile")
+    # Survey answers are read only on conversations still resolved or closed (core/surveys.py);
+    # a bare score keeps its conversation resolved, so it skips the reopening fold below.
+    closed = {
+        stored[key].id: [(message_ids[(m.channel, m.external_id)], m.text, m.created_at)
+                         for m in items]
+        for key, items in groups.items() if key in stored and stored[key].status in _CLOSED
+    }  # fmt: skip
+    quiet = surveys.recognise(session, closed, actor=actor, now=now) if closed else set()
+    # A next-response clock runs on the calendar of the team the conversation belongs to.
     clocks = {
-        key: intake.clock(fold.first, team=None, kind="next")
+        key: intake.clock(fold.first, team=stored[key].team, kind="next")
         for key, fold in folds.items()
         if key in stored and intake is not None
     }
     ingest_sql.update_conversations(
         drv,
         [
-            (stored[key][0], fold.count, fold.first.created_at, fold.last.created_at,
+            (stored[key].id, fold.count, fold.first.created_at, fold.last.created_at,
              clocks[key].due_at if clocks else fold.due(sla),
              clocks[key].warn_at if clocks else None, "next", preview_of(fold.last.text), now)
             for key, fold in folds.items()
-            if key in stored
+            if key in stored and stored[key].id not in quiet
         ],
         account,
     )  # fmt: skip
 
-    reopened = [stored[k][0] for k in groups if k in stored and stored[k][1] in _CLOSED]
+    if intake is not None:
+        said = {stored[k][0]: [m.text for m in items] for k, items in groups.items() if k in stored}
+        crisis_intake.flag_stored(session, intake.playbook, said, actor=actor, now=now)
+    reopened = [
+        stored[k][0]
+        for k in groups
+        if k in stored and stored[k][1] in _CLOSED and stored[k][0] not in quiet
+    ]
     log: list[tuple[datetime, str, str, int | None, dict[str, Any]]] = [
         (now, actor, "conversation.created", created[key], {}) for key in new if key in created
     ]

@@ -69,7 +69,14 @@ def thread_key(msg: InboundMessage, known: dict[tuple[str, str], str]) -> str:
     if msg.thread_id:
         return msg.thread_id
     if msg.visibility == "private":
-        return f"dm:{msg.author.id}"
+        return dm_thread_key(msg.author.id)
     if msg.in_reply_to and (msg.channel, msg.in_reply_to) in known:
         return known[(msg.channel, msg.in_reply_to)]
     return msg.external_id
+
+
+def dm_thread_key(author_id: str) -> str:
+    """The thread of a customer's one-to-one private messages on X or Facebook (whose
+    connectors send no thread_id for them). Email has no such key: every mail names its
+    thread by its References root, which is not known before the first mail goes."""
+    return f"dm:{author_id}"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from frontdesk.core.db import DriverStatement
 from frontdesk.core.ingest_driver import Driver, Row
 
-__all__ = ["Driver", "Key", "Row"]
+__all__ = ["Driver", "Key", "Row", "Stored"]
 
 Key = tuple[str, str]
 
@@ -61,22 +61,32 @@ def stored_threads(drv: Driver, pairs: Collection[Key]) -> dict[Key, str]:
     return {(ch, ext): key for ch, ext, key in drv.select(sql, params) if (ch, ext) in pairs}
 
 
-def conversations(drv: Driver, keys: Collection[Key]) -> dict[Key, tuple[int, str]]:
-    """The id and status of each stored conversation among `keys` (channel, thread key)."""
+class Stored(NamedTuple):
+    """A stored conversation as ingest needs it: the team picks the calendar of its clock."""
+
+    id: int
+    status: str
+    team: str | None
+
+
+def conversations(drv: Driver, keys: Collection[Key]) -> dict[Key, Stored]:
+    """The id, status and team of each stored conversation among `keys` (channel, thread key)."""
     if not keys:
         return {}
     if drv.postgresql:
         sql = (
-            f"SELECT c.id, c.channel, c.thread_key, c.status FROM {_PG_PAIRS}"
-            " (SELECT id, channel, thread_key, status FROM conversation"
+            f"SELECT c.id, c.channel, c.thread_key, c.status, c.team FROM {_PG_PAIRS}"
+            " (SELECT id, channel, thread_key, status, team FROM conversation"
             "  WHERE channel = wanted.channel AND thread_key = wanted.key LIMIT 1) c"
         )
         params = _pg_pairs(keys)
     else:
         where, params = _pairs_filter(drv, "channel", "thread_key", keys)
-        sql = f"SELECT id, channel, thread_key, status FROM conversation WHERE {where}"
+        sql = f"SELECT id, channel, thread_key, status, team FROM conversation WHERE {where}"
     return {
-        (ch, key): (cid, st) for cid, ch, key, st in drv.select(sql, params) if (ch, key) in keys
+        (ch, key): Stored(cid, st, team)
+        for cid, ch, key, st, team in drv.select(sql, params)
+        if (ch, key) in keys
     }
 
 

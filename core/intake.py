@@ -69,7 +69,15 @@ class Intake:
         reasons: list[dict[str, Any]] = [
             {"rule": r.rule, "weight": r.weight, "why": r.why} for r in triage.reasons
         ]
-        reasons.append({"rule": route.rule or "default team", "weight": 0, "why": route.why})
+        # "route" marks the entry routing wrote (core/triage_reasons.py) and names its team.
+        reasons.append(
+            {
+                "rule": route.rule or "default team",
+                "weight": 0,
+                "why": route.why,
+                "route": route.team,
+            }
+        )
         return Plan(
             category=triage.category,
             tags=sorted({*triage.tags, *first.tags}),

@@ -18,6 +18,7 @@ from frontdesk.core import (  # noqa: F401  (registers the tables on the metadat
     models_channels,
     models_listening,
     models_playbook,
+    models_surveys,
 )
 from frontdesk.core.db import Database
 from frontdesk.core.models import VerbatimText

@@ -24,10 +24,14 @@ from frontdesk.core.connectors.base import Connector
 from frontdesk.core.connectors.errors import AuthFailed, ConnectorError, RateLimited
 from frontdesk.core.db import Database
 from frontdesk.core.intake import Intake
+from frontdesk.core.playbook.store import PlaybookReload, PlaybookStore
 from frontdesk.core.sync_listen import Listener
 from frontdesk.core.sync_send import READBACK_DELAY, PassReport, Sending
 
 __all__ = ["READBACK_DELAY", "PassReport", "SyncService"]
+
+PLAYBOOK_SETTLE = 1.6
+"""Seconds a playbook edit must rest before sync takes it (the workstation's debounce)."""
 
 
 class SyncService(Sending):
@@ -40,6 +44,7 @@ class SyncService(Sending):
         *,
         sla: SlaSettings,
         intake: Intake | None = None,
+        playbooks: PlaybookStore | None = None,
         channels: dict[str, str] | None = None,
         clock: Callable[[], datetime] = utcnow,
         batch: int = 100,
@@ -48,7 +53,11 @@ class SyncService(Sending):
     ) -> None:
         self.db = db
         self.sla = sla
-        # The playbook in force triages, routes and clocks what sync brings in.
+        # The playbook in force triages, routes and clocks what sync brings in; with its
+        # store, each pass takes up the file's edits (refresh_playbook).
+        self.playbooks = playbooks
+        if intake is None and playbooks is not None:
+            intake = Intake(playbooks.current)
         self.intake = intake
         self.connectors = connectors
         # The queue channel of each account sync knows (`channels` may name accounts it
@@ -63,6 +72,16 @@ class SyncService(Sending):
         # Listening: each account's saved searches, run after its poll.
         self.streams = dict(streams or {})
         self.listener = Listener(db, sla=sla, intake=intake, clock=clock)
+
+    def refresh_playbook(self) -> PlaybookReload | None:
+        """Re-read the playbook file (one hash when unchanged); a new playbook triages what
+        comes in from now on, a broken edit leaves the one in force. None without a store."""
+        if self.playbooks is None:
+            return None
+        result = self.playbooks.reload(settle=PLAYBOOK_SETTLE)
+        if result.changed:
+            self.intake = self.listener.intake = Intake(self.playbooks.current)
+        return result
 
     def recover(self) -> dict[str, int]:
         """At start: replies and posts a stopped sender left mid-send become unknown."""

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from frontdesk.core import sla_watch
+from frontdesk.core import crisis_watch, follow_up, sla_watch
 from frontdesk.core.errors import FrontdeskError
 from frontdesk.core.sync import PassReport, SyncService
 
@@ -17,6 +17,8 @@ log = logging.getLogger("frontdesk.sync")
 
 SWEEP_SECONDS = 15.0
 """How often sync records SLA warnings and breaches that came due (core/sla_watch.py)."""
+CRISIS_SECONDS = 60.0
+"""How often sync looks for a spike of inbound messages (core/crisis_watch.py)."""
 MAX_SLEEP = 5.0
 """Seconds; the loop re-reads the clock at least this often (a wall-clock step, a stop)."""
 
@@ -54,6 +56,8 @@ class SyncLoop:
         self.clean = True
         self.reason: list[str] = []
         """Why `stop` was set (a signal's name), for the last log line."""
+        self._next_crisis: datetime | None = None
+        self._playbook_said: tuple[str | None, str] | None = None
 
     def run(self, *, once: bool = False) -> bool:
         """Recover, then loop (or make one pass); True when no step reported an error."""
@@ -72,6 +76,7 @@ class SyncLoop:
         return self.clean
 
     def _once(self, names: list[str]) -> None:
+        self.refresh_playbook()
         for name in names:
             if self.stop.is_set():
                 return
@@ -83,24 +88,77 @@ class SyncLoop:
             self._step(self.service.publish, name)
         self.sweep()
 
+    def refresh_playbook(self) -> None:
+        """Take up playbook edits before a pass. A broken edit is logged once (file, line,
+        reason) and the playbook in force stays; it is logged again only for another edit."""
+        result = self.service.refresh_playbook()
+        store = self.service.playbooks
+        if result is None or store is None:
+            return
+        if result.changed:
+            self._playbook_said = None
+            log.info("playbook reloaded", extra={"event": "playbook", "file": str(store.path)})
+        problem = result.problem
+        if problem is None:
+            self._playbook_said = None
+            return
+        said = (store.digest, str(problem))
+        if said == self._playbook_said:
+            return
+        self._playbook_said = said
+        log.warning(
+            f"playbook not taken: {store.warning}",
+            extra={
+                "event": "playbook",
+                "file": problem.path,
+                "line": problem.line,
+                "reason": problem.reason,
+            },
+        )
+
     def sweep(self) -> None:
         """Record the SLA warnings and breaches due by now, once each (safe alongside any
         other sweeper: each is a conditional update)."""
         try:
+            intake = self.service.intake
+            playbook = intake.playbook if intake is not None else None
             with self.service.db.write() as session:
                 done = sla_watch.sweep(session, now=self.service.clock(), actor="sync")
+                # Follow-up reminders land on the queue from the same sweep.
+                follow_up.sweep(session, now=self.service.clock(), playbook=playbook, actor="sync")
         except FrontdeskError as exc:  # the database is away or busy: the next pass retries
             log.warning("sla sweep failed", extra={"event": "sweep", "error": exc.message})
             return
         if done.warned or done.breached:
             counts = {"warned": len(done.warned), "breached": len(done.breached)}
             log.info("sla sweep", extra={"event": "sweep", "counts": counts})
+        self.crisis_check()
+
+    def crisis_check(self) -> None:
+        """At most every CRISIS_SECONDS: record a crisis alert if inbound volume spiked (the
+        check deduplicates alerts between every process that runs it)."""
+        now = self.service.clock()
+        if self._next_crisis is not None and now < self._next_crisis:
+            return
+        self._next_crisis = now + timedelta(seconds=CRISIS_SECONDS)
+        intake = self.service.intake
+        if intake is None:
+            return
+        try:
+            config = intake.playbook.config.crisis
+            figures = crisis_watch.check(self.service.db, config, now, actor="sync")
+        except FrontdeskError as exc:
+            log.warning("crisis check failed", extra={"event": "crisis", "error": exc.message})
+            return
+        if figures is not None:
+            log.warning(f"crisis alert: {figures.summary()}", extra={"event": "crisis"})
 
     def _forever(self, names: list[str]) -> None:
         now = self.service.clock()
         due = {name: _Due(now, now, now) for name in names}
         next_sweep = now
         while not self.stop.is_set():
+            self.refresh_playbook()
             if self.service.clock() >= next_sweep:
                 self.sweep()
                 next_sweep = self.service.clock() + timedelta(seconds=SWEEP_SECONDS)

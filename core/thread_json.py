@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from frontdesk.core.clock import as_utc
 from frontdesk.core.models import Conversation, Message
 from frontdesk.core.models_channels import OutboxItem
+from frontdesk.core.triage_reasons import reason_json
 
 if TYPE_CHECKING:
     from frontdesk.core.conversations import Thread
@@ -49,6 +50,10 @@ def conversation_json(conv: Conversation) -> dict[str, Any]:
         "category": conv.category,
         "tags": conv.tags,
         "team": conv.team,
+        "triage": [reason_json(r) for r in conv.triage],
+        "awaiting_signoff": conv.awaiting_signoff,
+        "follow_up": conv.follow_up,
+        "linked_id": conv.linked_id,
         "claimed_by": conv.claimed_by,
         "claim_expires_at": iso(conv.claim_expires_at),
         "first_inbound_at": iso(conv.first_inbound_at),

@@ -111,8 +111,10 @@ def test_writers_that_find_the_lock_taken_are_served_in_arrival_order(
     holder.communicate("go\n", timeout=WAIT_S)
     for thread in threads:
         thread.join(WAIT_S)
+    # The order is the log's, written under the lock; when each thread got back to its
+    # caller after COMMIT is up to the scheduler.
     assert logged(db) == ["holder", *(f"w{n}" for n in range(4))]
-    assert done == [f"w{n}" for n in range(4)]
+    assert sorted(done) == [f"w{n}" for n in range(4)]
 
 
 def test_a_writer_killed_while_writing_or_queued_blocks_nobody(db: Database) -> None:

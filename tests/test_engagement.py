@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
 
 from frontdesk.core.clock import utcnow
 from frontdesk.core.config import RoleSettings, Settings
@@ -15,7 +14,7 @@ from frontdesk.core.db import Database
 from frontdesk.core.desk import Desk
 from frontdesk.core.engagement import ReplyBlocked
 from frontdesk.core.errors import InvalidInput, PermissionDenied
-from frontdesk.core.models_channels import OutboxItem
+from tests.db_reads import outbox
 from tests.test_cli import Cli
 
 SETTINGS = Settings(roles=RoleSettings(supervisors=["sue"], approvers=["abe"]))
@@ -43,11 +42,6 @@ def _claimed(db: Database, text: str = "where is my parcel?", visibility: str = 
     return claim.conversation_id
 
 
-def _outbox(db: Database) -> list[OutboxItem]:
-    with db.read() as session:
-        return list(session.exec(select(OutboxItem)))
-
-
 def test_personal_data_in_public_is_refused_and_nothing_stored(db: Database) -> None:
     conv = _claimed(db)
     desk = Desk(SETTINGS, "alice", db=db)
@@ -56,7 +50,7 @@ def test_personal_data_in_public_is_refused_and_nothing_stored(db: Database) -> 
     assert "personal-data" in refused.value.message
     assert "private message" in refused.value.message
     assert "your draft is kept" in refused.value.message
-    assert _outbox(db) == []
+    assert outbox(db) == []
     assert [m.direction for m in desk.thread(conv).messages] == ["inbound"]
     # The same address goes fine in a private conversation.
     private = _claimed_private(db)
@@ -78,7 +72,7 @@ def test_a_warning_goes_with_the_reply(db: Database) -> None:
     outcome = Desk(SETTINGS, "alice", db=db).reply(conv, "Unfortunately it is late, Sam.")
     assert outcome.message is not None
     assert [f.rule for f in outcome.findings] == ["banned-phrase"]
-    assert len(_outbox(db)) == 1
+    assert len(outbox(db)) == 1
 
 
 def test_signoff_holds_the_reply_until_an_approver_approves(db: Database) -> None:
@@ -91,7 +85,7 @@ def test_signoff_holds_the_reply_until_an_approver_approves(db: Database) -> Non
     thread = alice.thread(conv)
     assert thread.conversation.awaiting_signoff
     assert thread.conversation.sla_due_at == due_before  # the clock keeps running
-    assert [m.direction for m in thread.messages] == ["inbound"] and _outbox(db) == []
+    assert [m.direction for m in thread.messages] == ["inbound"] and outbox(db) == []
 
     with pytest.raises(PermissionDenied, match="not an approver"):
         alice.approve(outcome.approval.id or 0)
@@ -101,7 +95,7 @@ def test_signoff_holds_the_reply_until_an_approver_approves(db: Database) -> Non
         abe.approve(outcome.approval.id or 0, body="Call us, or mail sam@example.com")
     message = abe.approve(outcome.approval.id or 0, body="Hi Sam, we will call you today.")
     assert message.author == "alice" and message.body == "Hi Sam, we will call you today."
-    (item,) = _outbox(db)
+    (item,) = outbox(db)
     assert item.message_id == message.id and item.state == "queued"
     assert not alice.thread(conv).conversation.awaiting_signoff
     with pytest.raises(InvalidInput, match="already approved by abe"):
@@ -119,7 +113,7 @@ def test_a_rejected_reply_is_never_sent(db: Database) -> None:
         sue.reject(held.id or 0, note=" ")
     rejected = sue.reject(held.id or 0, note="offer a voucher instead")
     assert (rejected.status, rejected.reviewer) == ("rejected", "sue")
-    assert _outbox(db) == []
+    assert outbox(db) == []
     events = [e.kind for e in alice.events_after(0)]
     assert events[-2:] == ["approval.requested", "approval.rejected"]
 
@@ -137,11 +131,11 @@ def test_the_cli_checks_refuses_and_routes_through_signoff(
     assert "personal-data" in refused.error_line
     held = cli("reply", str(conv), "--text", "Hi Sam, our team will be in touch today.")
     assert "held for sign-off as approval #1" in held.stdout
-    assert _outbox(db) == []
+    assert outbox(db) == []
     assert cli("approvals", "--json").json()[0]["conversation_id"] == conv
     assert "not an approver" in cli("approve", "1").error_line
     assert cli("approve", "1", operator="abe", env=_config(tmp_path)).returncode == 0
-    assert len(_outbox(db)) == 1
+    assert len(outbox(db)) == 1
 
 
 def _config(tmp_path: Path) -> dict[str, str]:

@@ -164,6 +164,9 @@ def test_done_tells_every_customer_who_asked_once(db: Database) -> None:
     assert sorted(i.conversation_id for i in items) == ids[:2]
     assert items[0].body.startswith("Hi Name")
     assert kinds == ["idea.added", "idea.merged", "idea.done"]
+    # The report's "you said, we did" lists it, with the conversations that asked.
+    (change,) = d.yousaid()
+    assert change.conversations == ids[:2] and change.summary.endswith(f"(done: {shipped.id})")
     # Running the command again finds the same broadcast and sends nothing more.
     assert d.idea_done(idea.id, shipped)[1] == bid
     assert [p.result.state for p in d.broadcast_run(shipped, bid)] == []

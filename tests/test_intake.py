@@ -112,3 +112,48 @@ def test_an_answered_conversation_starts_a_next_response_clock(
     again = desk.thread(claim.conversation_id).conversation
     assert (again.status, again.sla_clock, again.sla_state) == ("open", "next", "ok")
     assert again.sla_due_at is not None and as_utc(again.sla_due_at) > later
+
+
+BILLING = """
+[calendars.office]
+timezone = "UTC"
+hours = { mon-fri = "09:00-17:00" }
+
+[teams.care]
+members = ["alice"]
+
+[teams.billing]
+members = ["carol"]
+calendar = "office"
+
+[sla.next_response]
+"x.public" = 30
+
+[[routing.rules]]
+name = "money"
+keywords = ["invoice"]
+team = "billing"
+"""
+
+
+def test_a_next_response_clock_runs_on_the_conversations_team_calendar(
+    db: Database, tmp_path: Path
+) -> None:
+    # The default team (care) works around the clock; billing keeps office hours, so a
+    # customer writing again at 16:50 on Friday is due 20 running minutes into Monday.
+    (tmp_path / "playbook.toml").write_text(BILLING, encoding="utf-8")
+    settings = Settings(playbook=str(tmp_path / "playbook.toml"))
+    friday = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+    carol = Desk(settings, "carol", db=db, clock=lambda: friday)
+    carol.ingest([_line("i", "my invoice is wrong", friday - timedelta(minutes=5))])
+    claim = carol.claim_next()
+    assert claim is not None
+    assert carol.thread(claim.conversation_id).conversation.team == "billing"
+    carol.reply(claim.conversation_id, "Hi Uma, we are looking into it.")
+    later = datetime(2026, 11, 20, 16, 50, tzinfo=UTC)
+    carol.ingest([_line("i2", "any news?", later, in_reply_to="i")])
+    again = carol.thread(claim.conversation_id).conversation
+    assert (again.sla_clock, again.team) == ("next", "billing")
+    assert again.sla_due_at is not None and again.sla_warn_at is not None
+    assert as_utc(again.sla_due_at) == datetime(2026, 11, 23, 9, 20, tzinfo=UTC)  # Monday
+    assert as_utc(again.sla_warn_at) == datetime(2026, 11, 23, 9, 12, 30, tzinfo=UTC)

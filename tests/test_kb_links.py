@@ -79,13 +79,24 @@ class Handler(BaseHTTPRequestHandler):
             site.tally.in_flight += 1
             site.tally.most_in_flight = max(site.tally.most_in_flight, site.tally.in_flight)
             site.tally.lock.notify_all()
+        self._counted = True
         try:
             self._route(body)
         finally:
-            with site.tally.lock:
-                site.tally.in_flight -= 1
-            with site.lock:
-                site.in_flight -= 1
+            self._leave()
+
+    def _leave(self) -> None:
+        # Before the response is written: once the client has it, it may send its next
+        # request, which must not find this one still counted (a loaded machine can keep
+        # this thread from its finally block for a while).
+        if not getattr(self, "_counted", False):
+            return
+        self._counted = False
+        site = self.server
+        with site.tally.lock:
+            site.tally.in_flight -= 1
+        with site.lock:
+            site.in_flight -= 1
 
     def _route(self, body: bool) -> None:
         site = self.server
@@ -113,6 +124,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, body)
 
     def _send(self, status: int, body: bool, location: str | None = None) -> None:
+        self._leave()
         payload = b"hello\n" if status == 200 else b""
         self.send_response(status)
         if location:

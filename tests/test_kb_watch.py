@@ -96,7 +96,10 @@ async def test_a_saved_edit_becomes_searchable(watching: Watching) -> None:
     write(root, "returns/refund-status.md", "# Where is my refund?\n\nAllow a fortnight.\n")
     await until(lambda: found(kb, "fortnight") == ["returns/refund-status.md"], "the edit")
     assert kb.articles["returns/refund-status.md"].body == "Allow a fortnight."
-    assert any("returns/refund-status.md" in c.updated for c in watching.calls)
+    # The index is refreshed in a worker thread; the report follows on the loop.
+    await until(
+        lambda: any("returns/refund-status.md" in c.updated for c in watching.calls), "the report"
+    )
 
 
 async def test_created_and_deleted_files(watching: Watching) -> None:
@@ -106,7 +109,9 @@ async def test_created_and_deleted_files(watching: Watching) -> None:
     path.unlink()
     await until(lambda: "payments/vouchers.md" not in kb.articles, "the deletion")
     assert found(kb, "vouchers") == []
-    assert any("payments/vouchers.md" in c.removed for c in watching.calls)
+    await until(
+        lambda: any("payments/vouchers.md" in c.removed for c in watching.calls), "the report"
+    )
 
 
 @pytest.mark.parametrize("temp_name", [".refund-status.md.k3j9.tmp", "refund-status.md.new"])

@@ -1,14 +1,17 @@
-"""The playbook in force: reloads, the last good version kept through a broken edit, watching."""
+"""The playbook in force: reloads, the last good version kept through a broken edit and into
+the next process, watching."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from frontdesk.core.playbook import last_good
 from frontdesk.core.playbook.playbook import Playbook
 from frontdesk.core.playbook.store import PlaybookReload, PlaybookStore, playbook_path, watch
 
@@ -104,6 +107,83 @@ def test_an_unreadable_file_is_a_problem(tmp_path: Path) -> None:
     assert store.problem is not None
     assert "cannot read" in store.problem.reason
     assert isinstance(store.current, Playbook)
+
+
+def test_a_process_starting_on_a_broken_file_runs_the_last_good_copy(tmp_path: Path) -> None:
+    path = tmp_path / "playbook.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    first = PlaybookStore.open(path)
+    assert voice(first) == "formal" and first.warning is None
+    path.write_text(BROKEN, encoding="utf-8")
+    assert first.reload().problem is not None
+    assert first.warning == (
+        f"{path}:3: tone.voise: Extra inputs are not permitted;"
+        " the last good version stays in force"
+    )
+
+    # A new process (here: a new store) on the broken file: the formal voice, not the
+    # defaults' friendly one, and the problem said with what stands in for the file.
+    second = PlaybookStore.open(path)
+    assert voice(second) == "formal"
+    assert second.origin == "copy"
+    assert second.problem is not None and second.problem.line == 3
+    assert second.warning == (
+        f"{path}:3: tone.voise: Extra inputs are not permitted;"
+        f" the last good copy ({last_good.copy_path(path)}) is in force"
+    )
+    # The copy is the user's, outside the shared folder, and never replaced by a broken edit.
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+    assert last_good.copy_path(path).read_text(encoding="utf-8") == GOOD
+
+    path.write_text(BETTER, encoding="utf-8")
+    assert second.reload() == PlaybookReload(True)
+    assert (voice(second), second.origin) == ("casual", "file")
+    assert second.problem is None
+    # The copy follows the newest good file: the next broken start runs that one.
+    path.write_text("[tone\n", encoding="utf-8")
+    assert voice(PlaybookStore.open(path)) == "casual"
+
+
+def test_each_playbook_path_has_its_own_copy(tmp_path: Path) -> None:
+    one, two = tmp_path / "a" / "playbook.toml", tmp_path / "b" / "playbook.toml"
+    assert last_good.copy_path(one) != last_good.copy_path(two)
+    assert last_good.copy_path(one).parent == tmp_path / "xdg-state" / "frontdesk" / "playbooks"
+
+
+def test_without_a_copy_a_broken_start_runs_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "playbook.toml"
+    path.write_text(BROKEN, encoding="utf-8")
+    store = PlaybookStore.open(path)
+    assert (voice(store), store.origin) == ("friendly", "defaults")
+    assert store.warning is not None and store.warning.endswith(
+        "the built-in defaults are in force"
+    )
+
+
+def test_a_copy_that_cannot_be_written_is_no_obstacle(tmp_path: Path) -> None:
+    (tmp_path / "xdg-state").write_text("a file where the state folder should be")
+    path = tmp_path / "playbook.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert voice(PlaybookStore.open(path)) == "formal"
+    path.write_text(BROKEN, encoding="utf-8")
+    store = PlaybookStore.open(path)
+    assert (voice(store), store.origin) == ("friendly", "defaults")
+    assert store.problem is not None
+
+
+def test_a_settling_edit_waits_for_a_later_reload(tmp_path: Path) -> None:
+    path = tmp_path / "playbook.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    store = PlaybookStore.open(path)
+    path.write_text(BETTER[:9], encoding="utf-8")  # an editor halfway through writing
+    assert store.reload(settle=60) == PlaybookReload(False)
+    assert voice(store) == "formal"
+    path.write_text(BETTER, encoding="utf-8")
+    assert store.reload(settle=60) == PlaybookReload(False)
+    old = time.time() - 61
+    os.utime(path, (old, old))
+    assert store.reload(settle=60) == PlaybookReload(True)
+    assert voice(store) == "casual"
 
 
 async def until(predicate: Callable[[], bool], what: str) -> None:

@@ -174,6 +174,12 @@ def test_sqlite_pragmas_are_in_force_on_every_connection(sqlite_db: Database) ->
         assert pragma(short, "busy_timeout") == 5  # never longer than the whole wait
     finally:
         short.dispose()
+    assert pragma(db, "cache_size") == -2000  # SQLite's default unless asked otherwise
+    lean = Database(str(db.url), page_cache_kib=512)  # the workstation's
+    try:
+        assert pragma(lean, "cache_size") == -512
+    finally:
+        lean.dispose()
 
 
 def test_foreign_keys_are_enforced(db: Database) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import random
 import signal
@@ -257,12 +258,16 @@ def test_kill_9_during_ingest_and_send(db: Database, db_url: str, platform, tmp_
         if target is not None:
             switch.arm(proc, target, rng.choice(MODES), rng.uniform(0.0, 0.03))
         go.set()
-        proc.join(WAIT_S)
-        if proc.exitcode is None:
+        # Wait on the sentinel rather than join(): the kill switch's threads ask the same
+        # Process is_alive(), and when two threads poll it at once both read its exit-status
+        # pipe; the one that finds it drained is told 255 by multiprocessing.
+        if not multiprocessing.connection.wait([proc.sentinel], WAIT_S):
             proc.kill()
             pytest.fail("a sync child hung")
-        switch.settle()
-        code = int(proc.exitcode)
+        switch.settle()  # no thread of the switch polls the child after this
+        proc.join()
+        code = proc.exitcode
+        assert code is not None
         assert code in (0, -signal.SIGKILL), log.read_text(encoding="utf-8")
         return code
 

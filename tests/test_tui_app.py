@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from frontdesk.core.clock import utcnow
 from frontdesk.core.config import Settings
+from frontdesk.core.conversations import Thread
 from frontdesk.core.db import Database
 from frontdesk.core.desk import Desk
 from frontdesk.tui.app import FrontdeskApp
@@ -15,6 +19,8 @@ from frontdesk.tui.screens.workstation import WorkstationScreen
 from frontdesk.tui.widgets.queue_list import QueueList
 from frontdesk.tui.widgets.thread_view import ThreadView
 from tests.tui_support import DEMO_KB, desk_for, screen_text, seed_queue, settle
+
+WAIT_S = 30  # a guard against a hang only
 
 
 @pytest.fixture
@@ -158,3 +164,84 @@ async def test_filter_cycles_to_mine_and_by_channel(seeded: Database) -> None:
         await pilot.press("f")  # facebook: none in this queue
         await settle(pilot, app)
         assert queue.total == 0
+
+
+def hold_thread_reads(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, held: Callable[[int], bool]
+) -> tuple[threading.Event, threading.Event]:
+    """Make the desk's reads of the threads `held` picks wait until `release` is set;
+    `started` is set when one begins waiting. Reads after the release go straight through."""
+    read = desk.thread
+    started, release = threading.Event(), threading.Event()
+
+    def slow_thread(conversation_id: int) -> Thread:
+        if held(conversation_id) and not release.is_set():
+            started.set()
+            release.wait(WAIT_S)
+        return read(conversation_id)
+
+    monkeypatch.setattr(desk, "thread", slow_thread)
+    return started, release
+
+
+async def reached(pilot: Any, started: threading.Event) -> None:
+    """Readiness, not timing: wait (bounded) until a held read has begun."""
+    for _ in range(1500):
+        if started.is_set():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the held thread read never began")
+
+
+async def test_a_slow_preview_of_a_row_left_behind_does_not_pull_the_cursor_back(
+    seeded: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = desk_for(seeded, "alice")
+    app = FrontdeskApp(desk, DEMO_KB)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, WorkstationScreen)
+        queue = screen.query_one(QueueList)
+        top, passed = queue.rows[0].conversation_id, queue.rows[2].conversation_id
+        assert screen.thread is not None and screen.thread.conversation.id == top
+        # The row the operator rests on, then leaves, is read slowly.
+        started, release = hold_thread_reads(desk, monkeypatch, lambda cid: cid == passed)
+        await pilot.press("j", "j")
+        await reached(pilot, started)  # the preview of row 2 is being read
+        await pilot.press("g", "g")  # back to the top, whose thread is already open
+        release.set()
+        await settle(pilot, app)
+        assert queue.cursor == 0
+        assert screen.thread.conversation.id == top
+
+
+async def test_a_refresh_of_the_open_thread_does_not_undo_a_key_pressed_meanwhile(
+    seeded: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = desk_for(seeded, "alice")
+    app = FrontdeskApp(desk, DEMO_KB)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, WorkstationScreen)
+        queue = screen.query_one(QueueList)
+        top, below = queue.rows[0].conversation_id, queue.rows[1].conversation_id
+        assert screen.thread is not None and screen.thread.conversation.id == top
+        started, release = hold_thread_reads(desk, monkeypatch, lambda cid: cid == top)
+        desk_for(seeded, "bob").note(top, "customer called too")  # the open thread changes
+        await reached(pilot, started)  # the change reached alice and her refresh started
+        selected: list[int] = []
+        select = queue.select
+
+        def spy(conversation_id: int) -> None:
+            selected.append(conversation_id)
+            select(conversation_id)
+
+        monkeypatch.setattr(queue, "select", spy)
+        await pilot.press("j")  # within the preview's rest, the refresh lands
+        release.set()
+        await settle(pilot, app)
+        assert queue.cursor == 1
+        assert screen.thread.conversation.id == below
+        assert top not in selected  # the cursor was never pulled back, not even for a frame

@@ -207,3 +207,46 @@ async def test_a_playbook_edit_takes_effect_and_a_broken_one_is_refused(
         await pilot.press("space")
         await pilot.pause()
         assert [f.rule for f in screen.composer.findings] == ["banned-phrase"]  # last good
+
+
+async def test_a_session_opening_on_a_broken_playbook_says_what_is_in_force(
+    db: Database, settings: Settings
+) -> None:
+    _seed(db, "where is my order?")
+    assert settings.playbook is not None
+    Path(settings.playbook).write_text("[tone\nbroken = ", encoding="utf-8")
+    app = _app(db, settings, "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        said = [n.message for n in app._notifications]
+        assert any(
+            m.startswith("playbook file is broken:")
+            and "playbook.toml:1" in m
+            and m.endswith("the built-in defaults are in force")
+            for m in said
+        ), said
+        assert not any("edit refused" in m for m in said)
+
+
+async def test_resolving_the_private_talk_asks_for_the_public_follow_up(
+    db: Database, settings: Settings
+) -> None:
+    _seed(db, "you charged me twice")
+    app = _app(db, settings, "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = workstation(app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        public = screen.thread.conversation.id if screen.thread else None
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert screen.thread is not None and screen.thread.conversation.linked_id == public
+
+        await pilot.press("x")
+        await settle(pilot, app)
+        wanted = f"post the public follow-up on #{public}"
+        assert any(wanted in n.message for n in app._notifications)
+        assert Desk(settings, "alice", db=db).thread(public or 0).conversation.follow_up == "due"

@@ -222,7 +222,7 @@ class FrontdeskApp(App[None]):
             self._deliver(PlaybookReloaded(problem))
 
         if store.problem is not None:
-            self._deliver(PlaybookReloaded(str(store.problem)))
+            self._deliver(PlaybookReloaded(store.warning, at_start=True))
         await watch(store, reloaded)
 
     def action_help(self) -> None:

@@ -31,6 +31,14 @@ class FrontdeskCommands(Provider):
             ("thread: resolve", "resolve and move to the next", run("resolve")),
             ("kb: search", "search the knowledge base", run("search")),
             (
+                "kb: holding statement",
+                "insert crisis mode's holding statement",
+                run("insert_holding"),
+            ),
+            ("crisis: switch on or off", "crisis mode (supervisors)", run("toggle_crisis")),
+            ("staff: away or back", "no work is handed to you while away", run("toggle_away")),
+            ("thread: flag abusive", "flag or unflag the open conversation", run("flag_abusive")),
+            (
                 "view: keys",
                 "show the keys of the focused pane",
                 lambda: self.app.run_action("help"),

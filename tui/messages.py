@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:  # the first frame is painted before the database layer is imported
+    from frontdesk.core.crisis import CrisisState
     from frontdesk.core.events import EventRecord
+    from frontdesk.core.staff import BreakStatus
 
 
 @dataclass
@@ -50,3 +52,21 @@ class PlaybookReloaded(Message):
     """The playbook file changed: a new playbook is in force, or the edit was refused."""
 
     problem: str | None
+    at_start: bool = False
+    """The file was broken when the session opened: `problem` says what is in force."""
+
+
+@dataclass
+class CrisisChanged(Message):
+    """Crisis mode as the database has it now (a worker read it after a crisis event)."""
+
+    state: CrisisState
+    holding_statement: str
+
+
+@dataclass
+class BreakChecked(Message):
+    """This operator's stretch of handling and whether they are away (the minute check)."""
+
+    status: BreakStatus
+    away: bool

@@ -12,10 +12,13 @@ from pydantic import Field, ValidationError
 
 from frontdesk.core.playbook.base import ANYONE, PlaybookError, Section
 from frontdesk.core.playbook.calendar import ALWAYS, CalendarConfig
+from frontdesk.core.playbook.crisis import CrisisConfig, StaffConfig
 from frontdesk.core.playbook.escalation import DepartmentConfig
 from frontdesk.core.playbook.routing import RoutingConfig, TeamConfig
 from frontdesk.core.playbook.signoff import SignoffConfig
 from frontdesk.core.playbook.sla import SlaConfig
+from frontdesk.core.playbook.surveys import SurveysConfig
+from frontdesk.core.playbook.surveys import references as survey_references
 from frontdesk.core.playbook.toml_lines import key_lines, line_of
 from frontdesk.core.playbook.tone_config import ToneConfig
 from frontdesk.core.playbook.triage import TriageConfig
@@ -56,6 +59,9 @@ class PlaybookConfig(Section):
     tone: ToneConfig = Field(default_factory=ToneConfig)
     signoff: SignoffConfig = Field(default_factory=SignoffConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
+    crisis: CrisisConfig = Field(default_factory=CrisisConfig)
+    staff: StaffConfig = Field(default_factory=StaffConfig)
+    surveys: SurveysConfig = Field(default_factory=SurveysConfig)
 
 
 def references(config: PlaybookConfig) -> Iterator[tuple[Loc, str]]:
@@ -100,6 +106,9 @@ def references(config: PlaybookConfig) -> Iterator[tuple[Loc, str]]:
             yield where, _unknown("calendar", department.calendar, calendars)
     yield from _names(("signoff", "categories"), config.signoff.categories, "category", categories)
     yield from _names(("signoff", "tags"), config.signoff.tags, "tag", tags)
+    yield from survey_references(config.surveys, categories)
+    if config.crisis.team is not None and config.crisis.team not in teams:
+        yield ("crisis", "team"), _unknown("team", config.crisis.team, teams)
 
 
 def _names(

@@ -18,6 +18,7 @@ from frontdesk.core.playbook.escalation import Directory, Escalation
 from frontdesk.core.playbook.routing import Route, Router, TeamOffer
 from frontdesk.core.playbook.signoff import SignoffReason, SignoffRules
 from frontdesk.core.playbook.sla import ClockKind, SlaClock, start_clock
+from frontdesk.core.playbook.surveys import SurveyPolicy
 from frontdesk.core.playbook.tone import Finding, ReplyContext, ToneChecker
 from frontdesk.core.playbook.triage import Inbound, Triage, Triager
 
@@ -40,6 +41,7 @@ class Playbook:
         self.tone = ToneChecker(self.config.tone)
         self.signoff_rules = SignoffRules(self.config.signoff)
         self.directory = Directory(self.config.escalation, calendars)
+        self.surveys = SurveyPolicy(self.config.surveys)
 
     @classmethod
     def from_text(cls, text: str, source: str = FILENAME) -> Playbook:
@@ -148,6 +150,9 @@ class Playbook:
         category: str | None = None,
         tags: Iterable[str] = (),
         inbound: Iterable[str] = (),
+        crisis: bool = False,
     ) -> list[SignoffReason]:
         """Why the reply needs approval before it is sent; empty when it needs none."""
-        return self.signoff_rules.reasons(text, category=category, tags=tags, inbound=inbound)
+        return self.signoff_rules.reasons(
+            text, category=category, tags=tags, inbound=inbound, crisis=crisis
+        )

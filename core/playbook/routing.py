@@ -76,6 +76,10 @@ class TeamOffer:
         """Every team the operator may take from, in the order to serve them."""
         return self.own + self.overflow
 
+    def overflow_reasons(self) -> dict[str, str]:
+        """Each overflow team's reason ("billing: nobody available, overflow to care")."""
+        return dict(zip(self.overflow, self.reasons[1:], strict=True))
+
 
 class Router:
     """The routing rules compiled once."""

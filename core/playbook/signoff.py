@@ -84,13 +84,17 @@ class SignoffRules:
         category: str | None = None,
         tags: Iterable[str] = (),
         inbound: Iterable[str] = (),
+        crisis: bool = False,
     ) -> list[SignoffReason]:
         """Every reason `reply` needs approval before it is sent; empty when it needs none.
 
         `inbound` is the customer's messages in the conversation: a customer who mentions a
-        lawsuit makes every reply to them need approval.
+        lawsuit makes every reply to them need approval. While crisis mode is on (`crisis`,
+        the latest crisis event: core/crisis.py) every reply does.
         """
         reasons: list[SignoffReason] = []
+        if crisis:
+            reasons.append(SignoffReason("crisis", "crisis mode: every reply needs sign-off"))
         if category is not None and category in self.config.categories:
             reasons.append(SignoffReason("category", f"every {category} reply needs approval"))
         for tag in tags:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
+from frontdesk.core.playbook import last_good
 from frontdesk.core.playbook.base import PlaybookError
 from frontdesk.core.playbook.config import FILENAME, parse_playbook
 from frontdesk.core.playbook.playbook import Playbook
@@ -44,23 +46,60 @@ class PlaybookStore:
     playbook: Playbook = field(default_factory=Playbook)
     problem: PlaybookError | None = None
     digest: str | None = None
+    keep: Path | None = None
+    """Where the last good file is copied for the next process (None: nowhere)."""
+    origin: str = "defaults"
+    read_only: bool = False
+    """Recall the kept copy but never write it (a health check must change nothing)."""
+    """Where `playbook` came from: "file", "copy" (the kept copy) or "defaults"."""
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
-    def open(cls, path: Path) -> PlaybookStore:
-        """Load `path` without raising: a broken file shows up as `problem`."""
-        store = cls(path)
+    def open(cls, path: Path, *, keep: bool = True, read_only: bool = False) -> PlaybookStore:
+        """Load `path` without raising: a broken file shows up as `problem`, and the last
+        good copy kept by an earlier process (core/playbook/last_good.py) is put in force."""
+        store = cls(path, keep=last_good.copy_path(path) if keep else None, read_only=read_only)
         store.reload()
+        if store.problem is not None:
+            store._recall()
         return store
+
+    @property
+    def has_file(self) -> bool:
+        """False for the stand-in used when no playbook file is configured."""
+        return self.path != Path()
+
+    @property
+    def fallback(self) -> str:
+        """What is in force while the file has a problem."""
+        with self.lock:
+            origin = self.origin
+        if origin == "file":
+            return "the last good version stays in force"
+        if origin == "copy":
+            return f"the last good copy ({self.keep}) is in force"
+        return "the built-in defaults are in force"
+
+    @property
+    def warning(self) -> str | None:
+        """One line for a shell to show when the file's current text is not in force."""
+        with self.lock:
+            problem = self.problem
+        return None if problem is None else f"{problem}; {self.fallback}"
 
     @property
     def current(self) -> Playbook:
         with self.lock:
             return self.playbook
 
-    def reload(self) -> PlaybookReload:
-        """Read the file again; a byte-identical file costs one hash and changes nothing."""
+    def reload(self, *, settle: float = 0.0) -> PlaybookReload:
+        """Read the file again; a byte-identical file costs one hash and changes nothing. With
+        `settle`, a file modified less than that many seconds ago is left for a later call:
+        an editor that writes in place may not have finished, and half a file can parse."""
         try:
+            if settle and 0 <= time.time() - self.path.stat().st_mtime < settle:
+                with self.lock:
+                    return PlaybookReload(False, self.problem)
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return self._install(Playbook(), None)
@@ -79,6 +118,8 @@ class PlaybookStore:
             playbook = Playbook(parse_playbook(text, str(self.path)), source=str(self.path))
         except PlaybookError as exc:
             return self._fail(exc, digest)
+        if self.keep is not None and not self.read_only:
+            last_good.save(self.keep, raw)  # best effort: without it, only this process knows
         return self._install(playbook, digest)
 
     def _install(self, playbook: Playbook, digest: str | None) -> PlaybookReload:
@@ -86,7 +127,20 @@ class PlaybookStore:
             if digest is None and self.digest is None and self.problem is None:
                 return PlaybookReload(False)  # still no file: the defaults stay
             self.playbook, self.digest, self.problem = playbook, digest, None
+            self.origin = "defaults" if digest is None else "file"
         return PlaybookReload(True)
+
+    def _recall(self) -> None:
+        """At start on a broken file: the last good copy, if there is one and it parses."""
+        text = last_good.recall(self.keep) if self.keep is not None else None
+        if text is None:
+            return
+        try:
+            playbook = Playbook(parse_playbook(text, str(self.keep)), source=str(self.keep))
+        except PlaybookError:
+            return  # kept by another frontdesk version that took keys this one does not
+        with self.lock:
+            self.playbook, self.origin = playbook, "copy"
 
     def _fail(self, problem: PlaybookError, digest: str | None = None) -> PlaybookReload:
         with self.lock:

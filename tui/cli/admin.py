@@ -62,11 +62,12 @@ def upgrade(args: argparse.Namespace) -> int:
 
 
 def doctor(args: argparse.Namespace) -> int:
-    from frontdesk.core.doctor import run
+    from frontdesk.core.doctor import playbook_check, run
 
     settings = load_settings()
     db = Database(settings.resolved_database_url())
-    checks = run(db)
+    playbook = playbook_check(settings.resolved_playbook(), explicit=bool(settings.playbook))
+    checks = [playbook, *run(db)]  # the files in use first: config, then playbook
     if args.json:
         emit_json({"config": settings.source, "checks": [c.as_json() for c in checks]})
     else:

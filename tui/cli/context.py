@@ -7,6 +7,7 @@ from frontdesk.core.db import Database
 from frontdesk.core.desk import Desk
 from frontdesk.core.errors import DatabaseError
 from frontdesk.core.login import current_login
+from frontdesk.tui.cli.output import warning
 
 
 def self_check(db: Database) -> None:
@@ -26,10 +27,18 @@ def self_check(db: Database) -> None:
         raise DatabaseError(f"{db.sqlite_path} does not exist; run `frontdesk init`")
 
 
-def open_desk(*, check_schema: bool = True) -> Desk:
-    """The desk for the configured database and the current operator."""
+def open_desk(
+    *, check_schema: bool = True, report_playbook: bool = True, page_cache_kib: int | None = None
+) -> Desk:
+    """The desk for the configured database and the current operator. A broken playbook file
+    is one warning line when the command first uses the playbook (a desk opens it once);
+    `report_playbook=False` is for commands that say it their own way (the workstation, sync's
+    log)."""
     settings = load_settings()
-    desk = Desk(settings, current_login())
+    db = Database(settings.resolved_database_url(), page_cache_kib=page_cache_kib)
+    desk = Desk(settings, current_login(), db=db)
+    if report_playbook:
+        desk.on_playbook_problem = warning
     self_check(desk.db)
     if check_schema:
         desk.check_schema()

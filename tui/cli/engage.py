@@ -94,7 +94,13 @@ def escalate(args: argparse.Namespace) -> int:
 
 def move_private(args: argparse.Namespace) -> int:
     ack, private = open_desk().move_private(args.id)
-    line(
-        f"acknowledged in public (reply #{ack.id}); continue in private conversation #{private.id}"
-    )
+    if ack.approval is not None:
+        said = (
+            f"the public acknowledgement waits for sign-off as approval #{ack.approval.id}"
+            f" ({'; '.join(ack.approval.reasons)})"
+        )
+    else:
+        assert ack.message is not None
+        said = f"acknowledged in public (reply #{ack.message.id})"
+    line(f"{said}; continue in private conversation #{private.id}")
     return 0

@@ -40,10 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
         admin,
         broadcast,
         channels,
+        crisis,
         engage,
+        feedback,
         ideas,
         kb,
         listen,
+        report,
         run,
         sync,
         work,
@@ -69,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply pending schema migrations")
     up.set_defaults(handler=admin.upgrade)
-    p = command("doctor", admin.doctor, "check the database, its permissions and SQLite version")
+    p = command("doctor", admin.doctor, "check the database, its permissions and the playbook")
     p.add_argument("--json", action="store_true")
     p = command("demo", admin.demo, "create a throw-away demo workspace and show its queue")
     p.add_argument("--dir", help="where to create it (default: a new temporary folder)")
@@ -135,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     engage.register(sub, _id)
     broadcast.register(sub, _id)
     ideas.register(sub, _id)
+    report.register(sub, _id)
+    feedback.register(sub, _id)
+    crisis.register(sub, _id)
     return parser
 
 

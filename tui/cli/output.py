@@ -59,6 +59,11 @@ def countdown(due: datetime | None, now: datetime) -> str:
     return f"{sign}{seconds // 60}m"
 
 
+def warning(message: str) -> None:
+    """One line on stderr for something the command works around (it still succeeds)."""
+    sys.stderr.write("frontdesk: warning: " + terminal_safe(message, keep_newlines=False) + "\n")
+
+
 def error(message: str) -> None:
     """The error's first line on stderr; any detail (both versions of a conflicting edit,
     say) follows indented. Everything is made terminal-safe."""

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from frontdesk.tui.app import Opened
 
 
+WORKSTATION_PAGE_CACHE_KIB = 512
+
+
 def workstation(args: argparse.Namespace) -> int:
     """Open the workstation on the configured database and knowledge base."""
     if not sys.stdout.isatty():
@@ -28,7 +31,10 @@ def workstation(args: argparse.Namespace) -> int:
         from frontdesk.tui.app import Opened
         from frontdesk.tui.cli.context import open_desk
 
-        desk = open_desk()
+        # The workstation shows a broken playbook itself. Its reads are a screenful at a time,
+        # and a host runs one workstation per operator: a small page cache per connection
+        # keeps each one's peak RSS down (counting 100,000 rows would fill SQLite's 2 MiB).
+        desk = open_desk(report_playbook=False, page_cache_kib=WORKSTATION_PAGE_CACHE_KIB)
         try:
             return Opened(desk, desk.settings.resolved_kb_dir(kb_option))
         except ConfigError as exc:

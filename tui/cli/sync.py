@@ -19,7 +19,19 @@ from frontdesk.tui.cli.context import open_desk
 from frontdesk.tui.cli.output import block, emit_json, line, table
 
 # What a log line may carry besides time, level and event (set by core via `extra=`).
-LOG_FIELDS = ("account", "counts", "errors", "until", "accounts", "once", "clean", "reason", "step")
+LOG_FIELDS = (
+    "account",
+    "counts",
+    "errors",
+    "until",
+    "accounts",
+    "once",
+    "clean",
+    "reason",
+    "step",
+    "file",
+    "line",
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,7 +102,7 @@ def run_sync(args: argparse.Namespace) -> int:
 
     config = sync_config.load(sync_config.resolve_path(args.config))
     accounts = sync_config.select(config, args.channel)
-    desk = open_desk()
+    desk = open_desk(report_playbook=False)  # the loop logs a broken playbook, as JSON
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines())
     logger = logging.getLogger("frontdesk.sync")
@@ -119,6 +131,7 @@ def run_sync(args: argparse.Namespace) -> int:
             connectors,
             sla=desk.settings.sla,
             intake=_intake(desk),
+            playbooks=desk.playbook_store if desk.playbook_store.has_file else None,
             channels={n: sync_config.queue_channel(a) for n, a in accounts.items()},
             batch=config.options.batch,
             budget=config.options.budget,

@@ -8,9 +8,11 @@ import sys
 from frontdesk.core.approvals import approval_json
 from frontdesk.core.claims import live_holder
 from frontdesk.core.clock import utcnow
+from frontdesk.core.models import Conversation
 from frontdesk.core.queue import QueueFilter
 from frontdesk.core.text import terminal_safe
 from frontdesk.core.thread_json import conversation_json, message_json
+from frontdesk.core.triage_reasons import explain, flags
 from frontdesk.tui.cli.context import open_desk
 from frontdesk.tui.cli.output import block, countdown, emit_json, line, table
 
@@ -106,11 +108,19 @@ def show(args: argparse.Namespace) -> int:
         f"{cust.display_name} {cust.handle}  first contact {first}, "
         f"{thread.earlier_conversations} earlier conversation(s)"
     )
+    line(triage_line(conv))
     for msg in thread.messages:
         stamp = msg.created_at.strftime("%Y-%m-%d %H:%M")
         line(f"-- {msg.direction} {msg.author} {stamp}")
         block(msg.body)
     return 0
+
+
+def triage_line(conv: Conversation) -> str:
+    """Category, team, what the playbook asks besides a reply, and the priority with every
+    reason that set it (the same words as the workstation's thread header)."""
+    reasons = explain(conv.priority, conv.triage, team=conv.team)
+    return " · ".join(flags(conv)) + " · " + "; ".join(reasons)
 
 
 def claim(args: argparse.Namespace) -> int:
@@ -129,10 +139,13 @@ def claim(args: argparse.Namespace) -> int:
                 "operator": result.operator,
                 "token": result.token,
                 "expires_at": result.expires_at.isoformat(),
+                "reason": result.reason,
             }
         )
     else:
-        line(f"claimed #{result.conversation_id} until {result.expires_at:%H:%M:%S} UTC")
+        # Taking another team's conversation says why: its team had nobody available.
+        why = f" ({result.reason})" if result.reason else ""
+        line(f"claimed #{result.conversation_id} until {result.expires_at:%H:%M:%S} UTC{why}")
     return 0
 
 
@@ -179,8 +192,10 @@ def note(args: argparse.Namespace) -> int:
 
 
 def resolve(args: argparse.Namespace) -> int:
-    open_desk().resolve(args.id)
+    public = open_desk().resolve(args.id)
     line(f"resolved #{args.id}")
+    if public is not None:
+        line(f"the public follow-up on #{public} is due: it waits on the queue until you post it")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -28,9 +28,10 @@ class BootScreen(Screen[None]):
         status = f"frontdesk · {self.login} · opening the desk…"
         yield Static(status, id="boot-status", markup=False)
         with Horizontal(id="panes"):
-            queue = QueueList(self.login, id="queue")
-            queue.can_focus = False  # every key comes to the screen, to be kept
-            yield queue
+            with Vertical(id="queue-box"):
+                queue = QueueList(self.login, id="queue")
+                queue.can_focus = False  # every key comes to the screen, to be kept
+                yield queue
             yield Static("Opening the conversation and the answers…", id="boot-body", markup=False)
         # No footer: its keys do nothing yet (they are kept for the workstation), and it is
         # the costliest widget of a first frame to style.

@@ -33,6 +33,7 @@ class PaneScreen(Screen[None]):
     view: QueueView
     presence: dict[int, list[tuple[str, str]]]
     _typing_announced: float
+    _wanted_thread: int | None  # the conversation last asked for (see load_thread)
 
     if TYPE_CHECKING:
         # Loaders the screen defines; the key mixins call them.

@@ -66,15 +66,21 @@ class PlaybookActions(PaneScreen):
         seen = self.thread.conversation.version
 
         def go() -> Any:
-            _ack, private = self.desk.move_private(target, seen_version=seen)
+            ack, private = self.desk.move_private(target, seen_version=seen)
             assert private.id is not None
             self.held[private.id] = self.desk.claim(private.id)
             self.app.call_from_thread(self.load_thread, private.id)
+            said = (
+                f"the public acknowledgement waits for sign-off (approval #{ack.approval.id})"
+                if ack.approval is not None
+                else f"acknowledged in public on #{target}"
+            )
+            self.app.call_from_thread(self.notify, said, markup=False, timeout=6)
             return private
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.act(f"acknowledged in public; #{target} continues in private", go)
+                self.act(f"#{target} continues in private", go)
 
         question = "Post the public acknowledgement and continue in private? (y/n)"
         self.app.push_screen(ConfirmScreen(question), answer)

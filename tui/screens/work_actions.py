@@ -62,6 +62,13 @@ class WorkActions(PaneScreen):
                 self.app.call_from_thread(self.notify, "nothing to claim", markup=False)
                 return None
             self.held[claim.conversation_id] = claim
+            if claim.reason:  # another team's conversation: say why it came to this operator
+                self.app.call_from_thread(
+                    self.notify,
+                    f"claimed #{claim.conversation_id} ({claim.reason})",
+                    markup=False,
+                    timeout=8,
+                )
             self.app.call_from_thread(self.load_thread, claim.conversation_id)
             return claim
 
@@ -160,7 +167,8 @@ class WorkActions(PaneScreen):
         """Show the queue through `view`, from its most urgent row."""
         self.view = view
         label = view.label() or "all"
-        self.queue.border_title = Content(f"queue · {terminal_safe(label, keep_newlines=False)}")
+        box = self.query_one("#queue-box")  # the border is the box's (see app.tcss)
+        box.border_title = Content(f"queue · {terminal_safe(label, keep_newlines=False)}")
         self.notify(f"queue: {label}", markup=False, timeout=2)
         self.queue.cursor = 0
         self.reload_queue(reset=True, start=0)

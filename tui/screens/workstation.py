@@ -26,13 +26,16 @@ from frontdesk.core.queue_peek import RowView, row_flag
 from frontdesk.core.sync_status import headline
 from frontdesk.core.text import terminal_safe
 from frontdesk.kb.store import KnowledgeBase
-from frontdesk.tui.messages import ChangesArrived, KnowledgeReloaded, PlaybookReloaded
 from frontdesk.tui.screens.broadcast_actions import BroadcastActions
+from frontdesk.tui.screens.crisis_actions import CrisisActions
 from frontdesk.tui.screens.filter import QueueView
+from frontdesk.tui.screens.go_actions import GoActions
+from frontdesk.tui.screens.live_actions import LiveActions
 from frontdesk.tui.screens.playbook_actions import PlaybookActions
 from frontdesk.tui.screens.presence_actions import PresenceActions
 from frontdesk.tui.screens.work_actions import WorkActions, ident
 from frontdesk.tui.widgets.composer import Composer
+from frontdesk.tui.widgets.crisis_banner import BreakReminder, CrisisBanner
 from frontdesk.tui.widgets.kb_panel import KnowledgePanel
 from frontdesk.tui.widgets.queue_list import QueueList
 from frontdesk.tui.widgets.status_bar import StatusBar
@@ -43,7 +46,15 @@ PREVIEW_DELAY = 0.12
 """Seconds the queue cursor rests before the thread under it is loaded."""
 
 
-class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, BroadcastActions):
+class WorkstationScreen(
+    WorkActions,
+    PresenceActions,
+    PlaybookActions,
+    BroadcastActions,
+    CrisisActions,
+    GoActions,
+    LiveActions,
+):
     """Queue on the left, thread and composer in the middle, knowledge on the right."""
 
     def __init__(
@@ -60,6 +71,8 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
         self.thread: Thread | None = None
         self.view = QueueView()
         self._preview_timer: Timer | None = None
+        self._wanted_thread: int | None = None
+        """The conversation last asked for: a slower load of another one is not drawn."""
         self.held: dict[int, Claim] = {}
         self.presence: dict[int, list[tuple[str, str]]] = {}
         self._typing_announced = 0.0
@@ -67,12 +80,15 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
     def compose(self) -> ComposeResult:
         op = self.desk.login
         yield StatusBar(op, "…", self.desk.db.backend, id="status")
+        yield CrisisBanner(id="crisis-banner")  # hidden unless crisis mode or an alert
         with Horizontal(id="panes"):
-            yield QueueList(op, id="queue")
+            with Vertical(id="queue-box"):
+                yield QueueList(op, id="queue")
             with Vertical(id="middle"):
                 yield ThreadView(id="thread")
                 yield Composer(id="composer")
             yield KnowledgePanel(id="knowledge")
+        yield BreakReminder(id="break-reminder")  # hidden unless a break is due or away
         yield Footer()
 
     def on_mount(self) -> None:
@@ -104,9 +120,10 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
         return result
 
     def _database_answered(self) -> None:
-        # On the UI thread: a worker that ends as the app quits finds the panes gone.
-        if self.is_attached:
-            self.status.set_db_state("ok")
+        # On the UI thread: a worker that ends as the app quits finds the panes gone (the
+        # screen can still be attached while its children are being removed).
+        for bar in self.query(StatusBar):
+            bar.set_db_state("ok")
 
     def report(self, exc: FrontdeskError) -> None:
         if isinstance(exc, DatabaseError):
@@ -128,18 +145,24 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
         first, count = self.queue.visible_window() if start is None else (start, 0)
         count = max(count, 60)
 
-        def fetch() -> tuple[int, list[RowView], Any, str]:
+        def fetch() -> tuple[int, list[RowView]]:
             total = self.desk.queue_count(flt)
             rows = self.desk.queue(replace(flt, offset=first, limit=count))
-            channels = headline(self.desk.service_status(), self.desk.clock())
-            return total, [self._row_view(r) for r in rows], self.desk.counts(), channels
+            return total, [self._row_view(r) for r in rows]
 
+        # The rows first: another operator's claim shows in the list before the header's
+        # counts and channel line are read.
         result = self._guard(fetch)
-        if result is not None:
-            total, rows, counts, channels = result
-            self.app.call_from_thread(self.queue.set_rows, total, first, rows, reset=reset)
-            self.app.call_from_thread(self.status.set_counts, counts)
-            self.app.call_from_thread(self.status.set_channels, channels)
+        if result is None:
+            return
+        total, rows = result
+        self.app.call_from_thread(self.queue.set_rows, total, first, rows, reset=reset)
+        figures = self._guard(
+            lambda: (self.desk.counts(), headline(self.desk.service_status(), self.desk.clock()))
+        )
+        if figures is not None:
+            self.app.call_from_thread(self.status.set_counts, figures[0])
+            self.app.call_from_thread(self.status.set_channels, figures[1])
 
     def _row_view(self, row: Any) -> RowView:
         conv = row.conversation
@@ -157,8 +180,13 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
             row_flag(conv.awaiting_signoff, conv.follow_up),
         )
 
-    @work(thread=True, exclusive=True, group="thread")
     def load_thread(self, conversation_id: int) -> None:
+        """Load a conversation into the thread pane (on the UI thread; the read is a worker)."""
+        self._wanted_thread = conversation_id
+        self._fetch_thread(conversation_id)
+
+    @work(thread=True, exclusive=True, group="thread")
+    def _fetch_thread(self, conversation_id: int) -> None:
         thread = self._guard(lambda: self.desk.thread(conversation_id))
         # A newer load (a claim's, after this preview's) replaced this one: its older
         # picture of the thread must not be drawn over the newer one.
@@ -167,6 +195,10 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
             self.app.call_from_thread(self.show_thread, thread)  # type: ignore[arg-type]
 
     async def show_thread(self, thread: Thread) -> None:
+        if ident(thread.conversation) != self._wanted_thread:
+            # The operator moved on (j j then g g, back to the open thread) while this one
+            # loaded: drawing it would pull the cursor back to a row they left.
+            return
         opened = self.thread is None or self.thread.conversation.id != thread.conversation.id
         self.thread = thread
         self.queue.select(ident(thread.conversation))
@@ -218,6 +250,9 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
         if self._preview_timer is not None:
             self._preview_timer.stop()
         target = event.conversation_id
+        # Wanted from now on, not from when the timer fires: a refresh of the open thread
+        # landing meanwhile must not select its row again and undo the key.
+        self._wanted_thread = target
         if self.thread is None or self.thread.conversation.id != target:
             self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self.load_thread(target))
 
@@ -239,60 +274,3 @@ class WorkstationScreen(WorkActions, PresenceActions, PlaybookActions, Broadcast
     def send_draft(self, event: Composer.Submitted) -> None:
         if self.thread is not None:
             self.send(self.thread, event.text, event.as_note)
-
-    def on_changes_arrived(self, message: ChangesArrived) -> None:
-        self.reload_queue()
-        self.tell_about_my_replies(message)
-        if self.thread is None:
-            return
-        open_id = ident(self.thread.conversation)
-        mine = self.thread.conversation.claimed_by == self.desk.login
-        others = [
-            e for e in message.events
-            if e.conversation_id == open_id and e.actor != self.desk.login
-        ]  # fmt: skip
-        if not others:
-            return
-        self.load_thread(open_id)
-        taker = next(
-            (e.actor for e in others if e.kind in ("claim.taken", "claim.reassigned")), None
-        )
-        if mine and taker is not None:
-            self.notify(
-                f"your claim on #{open_id} was taken by {taker}", severity="warning", markup=False
-            )
-
-    def tell_about_my_replies(self, message: ChangesArrived) -> None:
-        """An approver's decision on a reply this operator wrote reaches them at once."""
-        for event in message.events:
-            if event.payload.get("author") != self.desk.login or event.actor == self.desk.login:
-                continue
-            where = f"#{event.conversation_id}"
-            if event.kind == "approval.approved":
-                self.notify(f"{event.actor} approved your reply on {where}; it is queued",
-                            markup=False, timeout=8)  # fmt: skip
-            elif event.kind == "approval.rejected":
-                note = event.payload.get("note", "")
-                self.notify(f"{event.actor} rejected your reply on {where}: {note}",
-                            severity="warning", markup=False, timeout=12)  # fmt: skip
-
-    def on_playbook_reloaded(self, message: PlaybookReloaded) -> None:
-        if message.problem:
-            self.notify(
-                f"playbook edit refused, the last good one stays: {message.problem}",
-                severity="error",
-                markup=False,
-                timeout=15,
-            )
-        else:
-            self.notify("playbook updated", markup=False, timeout=3)
-        if self.thread is not None:  # the tone check of the open draft follows the new rules
-            self.load_thread(self.thread.conversation.id or 0)
-
-    def on_knowledge_reloaded(self, message: KnowledgeReloaded) -> None:
-        self.status.set_kb_state(
-            f"KB {message.articles} articles"
-            + (f", {len(message.problems)} broken" if message.problems else "")
-        )
-        if message.updated:
-            self.notify(f"KB updated: {message.updated} article(s)", markup=False)

@@ -52,6 +52,8 @@ class KnowledgePanel(Vertical):
         self._preview_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        # Crisis mode's holding statement, pinned above everything (hidden otherwise).
+        yield Static(Content(""), id="kb-holding")
         yield Input(placeholder="search the knowledge base (/)", id="kb-query")
         yield OptionList(id="kb-results")
         # Links in articles are shown, never opened: open_links=False and no handler.
@@ -81,6 +83,13 @@ class KnowledgePanel(Vertical):
         if hits:
             results.highlighted = 0
         self._preview_soon(0)
+
+    def set_holding(self, statement: str | None) -> None:
+        """Pin crisis mode's holding statement atop the pane (None: take it down)."""
+        holding = self.query_one("#kb-holding", Static)
+        text = terminal_safe(statement or "")
+        holding.update(Content(f"HOLDING STATEMENT (crisis mode)\n{text}" if statement else ""))
+        holding.set_class(bool(statement), "-on")
 
     def set_status(self, text: str) -> None:
         self.query_one("#kb-status", Static).update(Content(text))

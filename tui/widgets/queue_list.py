@@ -9,7 +9,7 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -58,7 +58,6 @@ class QueueList(ScrollView, can_focus=True):
         Binding("k,up", "cursor_up", "Up", show=False, id="queue.up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="queue.page_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="queue.page_up"),
-        Binding("g", "first", "First", show=False, id="queue.first"),
         Binding("G", "last", "Last", show=False, id="queue.last"),
         Binding("enter", "open", "Open", id="queue.open"),
     ]
@@ -277,7 +276,7 @@ class QueueList(ScrollView, can_focus=True):
             if name != self.me and name != holder
         ]
         who = f"{holder} +{','.join(others)}".strip() if others else holder
-        holder_style = self.get_component_rich_style(
+        holder_style = self._ink(
             "queue-list--mine" if row.holder == self.me else "queue-list--holder"
         )
         label, level = self._clock(row, now)
@@ -287,15 +286,13 @@ class QueueList(ScrollView, can_focus=True):
         name = set_cell_size(mark + terminal_safe(row.customer, keep_newlines=False), 16)
         who = set_cell_size(terminal_safe(who, keep_newlines=False), 12) if who else ""
         lead = [
-            Segment(clock + " ", base + self.get_component_rich_style(level)),
+            Segment(clock + " ", base + self._ink(level)),
             Segment(CHANNEL_MARK.get(row.channel, "? ") + " ", base),
             Segment(name + " ", base),
         ]
         tail = [Segment(" " + who, base + holder_style)] if who else []
         if row.flag:  # what the playbook asks besides a reply: sign-off, a follow-up
-            lead.append(
-                Segment(f"[{row.flag}] ", base + self.get_component_rich_style("queue-list--soon"))
-            )
+            lead.append(Segment(f"[{row.flag}] ", base + self._ink("queue-list--soon")))
         used = sum(cell_len(seg.text) for seg in lead + tail)
         room = max(width - used, 0)
         preview = set_cell_size(terminal_safe(row.preview, keep_newlines=False), room)
@@ -303,6 +300,11 @@ class QueueList(ScrollView, can_focus=True):
         # group: about a third fewer bytes per row.
         strip = Strip([*lead, Segment(preview, base), *tail]).adjust_cell_length(width, base)
         return strip.simplify()
+
+    def _ink(self, component: str) -> Style:
+        """A component's colour and weight without its background, so the cursor's shows."""
+        style = self.get_component_rich_style(component)
+        return Style(color=style.color, bold=style.bold)
 
     @staticmethod
     def _clock(row: RowView, now: datetime) -> tuple[str, str]:
@@ -354,7 +356,9 @@ class QueueList(ScrollView, can_focus=True):
         virtual line, not the screen line)."""
         y = index - int(self.scroll_offset.y)
         if 0 <= y < self.size.height:
-            self.refresh_line(index)
+            # The row's cells only: ScrollView.refresh_line's region is as wide as the
+            # virtual size, which takes in the scrollbar, and each row would resend it.
+            self.refresh(Region(0, y, self.scrollable_content_region.width, 1))
 
     def _announce(self) -> None:
         row = self.rows.get(self.cursor)

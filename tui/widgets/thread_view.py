@@ -9,6 +9,9 @@ from textual.widgets import Static
 from frontdesk.core.clock import as_utc
 from frontdesk.core.conversations import Thread
 from frontdesk.core.text import terminal_safe
+from frontdesk.core.triage_reasons import explain, flags
+
+WHY_WIDTH = 40  # characters of a routing or note reason's why in the header
 
 
 def safe(text: str, *, one_line: bool = False) -> Content:
@@ -66,17 +69,22 @@ class ThreadView(VerticalScroll, can_focus=True):
             + (f" · tags {terminal_safe(tags, keep_newlines=False)}" if tags else "")
             + (f" · held by {conv.claimed_by}" if conv.claimed_by else "")
         )
-        triage = [f"{conv.category or 'uncategorised'} · priority {conv.priority}"]
-        triage += [f"team {conv.team}"] if conv.team else []
-        triage += ["awaiting sign-off"] if conv.awaiting_signoff else []
-        triage += ["public follow-up due"] if conv.follow_up else []
-        triage += [f"linked #{conv.linked_id}"] if conv.linked_id else []
-        why = "; ".join(f"{r.get('rule')}: {r.get('why')}" for r in conv.triage[-3:])
+        triage = flags(conv)
+        # Every rule with its weight, but only routing's and the notes' whys, clipped: the
+        # header stays a few lines in the 80-column layout's narrow pane (`frontdesk show`
+        # prints every why whole).
+        why = "; ".join(
+            explain(conv.priority, conv.triage, team=conv.team, clip=WHY_WIDTH, term_whys=False)
+        )
         parts: list[tuple[Content, str]] = [
             (title, "thread-title"),
             (history, "thread-history"),
             (
-                Content(terminal_safe(" · ".join(triage) + (f" ({why})" if why else ""))),
+                Content(
+                    terminal_safe(" · ".join(triage), keep_newlines=False)
+                    + "\n"
+                    + terminal_safe(why, keep_newlines=False)
+                ),
                 "thread-history",
             ),
             (Content(""), "thread-presence"),  # the screen fills it in for this thread
