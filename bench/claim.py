@@ -7,6 +7,7 @@ import json
 import multiprocessing as mp
 import os
 import queue
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -142,12 +143,22 @@ def populate(url: str, n: int) -> float:
 # ---------------------------------------------------------------- workers
 
 
-def _result(wid: int, ids: list[int], lat: list[float], errors: list[str], t0: float, t1: float):
-    return {"wid": wid, "ids": ids, "lat": lat, "errors": errors, "start": t0, "end": t1}
+def _usage() -> tuple[float, int, int]:
+    """This process's CPU seconds and voluntary / involuntary context switches so far."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime, ru.ru_nvcsw, ru.ru_nivcsw
+
+
+def _result(wid: int, ids: list[int], lat: list[float], errors: list[str], t0: float, t1: float,
+            u0: tuple[float, int, int]) -> dict[str, Any]:  # fmt: skip
+    cpu, vcsw, ivcsw = (end - start for start, end in zip(u0, _usage(), strict=True))
+    return {"wid": wid, "ids": ids, "lat": lat, "errors": errors, "start": t0, "end": t1,
+            "cpu_s": cpu, "vcsw": vcsw, "ivcsw": ivcsw}  # fmt: skip
 
 
 def core_worker(url: str, wid: int, barrier: Any, out: Any) -> None:
-    """Drain through core: one db.write() transaction per claims.claim_next call."""
+    """Drain through core: one write transaction per claims.claim_next call, on a bare
+    Connection as Desk.claim_next runs it (its routing read happens before, unmeasured)."""
     from frontdesk.core import claims
     from frontdesk.core.clock import utcnow
     from frontdesk.core.db import Database
@@ -161,12 +172,12 @@ def core_worker(url: str, wid: int, barrier: Any, out: Any) -> None:
     lat: list[float] = []
     errors: list[str] = []
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, u0 = time.perf_counter(), _usage()
     while len(errors) < 100:
         started = time.perf_counter()
         try:
-            with db.write() as session:
-                claim = claims.claim_next(session, operator=operator, now=utcnow(), lease=LEASE)
+            with db.connect(write=True) as conn:
+                claim = claims.claim_next(conn, operator=operator, now=utcnow(), lease=LEASE)
         except FrontdeskError as exc:  # the operator waited for this answer too
             lat.append(time.perf_counter() - started)
             errors.append(f"{type(exc).__name__}: {exc}")
@@ -177,7 +188,7 @@ def core_worker(url: str, wid: int, barrier: Any, out: Any) -> None:
         ids.append(claim.conversation_id)
     t1 = time.perf_counter()
     db.dispose()
-    out.put(_result(wid, ids, lat, errors, t0, t1))
+    out.put(_result(wid, ids, lat, errors, t0, t1, u0))
 
 
 def raw_sqlite_worker(path: str, wid: int, barrier: Any, out: Any) -> None:
@@ -191,7 +202,7 @@ def raw_sqlite_worker(path: str, wid: int, barrier: Any, out: Any) -> None:
     lat: list[float] = []
     errors: list[str] = []
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, u0 = time.perf_counter(), _usage()
     while len(errors) < 100:
         started = time.perf_counter()
         try:
@@ -219,7 +230,7 @@ def raw_sqlite_worker(path: str, wid: int, barrier: Any, out: Any) -> None:
         ids.append(row[0])
     t1 = time.perf_counter()
     con.close()
-    out.put(_result(wid, ids, lat, errors, t0, t1))
+    out.put(_result(wid, ids, lat, errors, t0, t1, u0))
 
 
 def raw_pg_worker(dsn: str, wid: int, barrier: Any, out: Any) -> None:
@@ -245,7 +256,7 @@ def _raw_pg(dsn: str, wid: int, barrier: Any, out: Any, *, serialise: bool) -> N
     lat: list[float] = []
     errors: list[str] = []
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, u0 = time.perf_counter(), _usage()
     while len(errors) < 100:
         started = time.perf_counter()
         try:
@@ -272,7 +283,7 @@ def _raw_pg(dsn: str, wid: int, barrier: Any, out: Any, *, serialise: bool) -> N
         ids.append(row[0])
     t1 = time.perf_counter()
     con.close()
-    out.put(_result(wid, ids, lat, errors, t0, t1))
+    out.put(_result(wid, ids, lat, errors, t0, t1, u0))
 
 
 # ---------------------------------------------------------------- one herd
@@ -318,6 +329,13 @@ def herd(target: Any, arg: str, procs: int) -> dict[str, Any]:
             "p99": round(pct(lat, 99), 3),
             "max": round(lat[-1], 3) if lat else 0.0,
             "mean": round(statistics.fmean(lat), 3) if lat else 0.0,
+        },
+        # Where the time goes on a machine with few cores: CPU of all workers per claim,
+        # and how often a worker slept (voluntary) or was preempted (involuntary) per claim.
+        "cpu_ms_per_claim": round(1000 * sum(r["cpu_s"] for r in results) / max(1, len(ids)), 3),
+        "switches_per_claim": {
+            "voluntary": round(sum(r["vcsw"] for r in results) / max(1, len(ids)), 2),
+            "involuntary": round(sum(r["ivcsw"] for r in results) / max(1, len(ids)), 2),
         },
         "duplicates": len(ids) - len(set(ids)),
         "errors": len(errors),

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from frontdesk.core.db_queue import LockTimeout, WriteQueue
@@ -51,6 +52,12 @@ class DriverStatement:
         if conn.dialect.name != "sqlite":
             return driver(conn).execute(self.postgresql, params)
         return driver(conn).execute(self.sqlite, {k: sqlite_value(v) for k, v in params.items()})
+
+
+def connection_of(unit: OrmSession | Connection) -> Connection:
+    """The Connection of a unit of work: a Session's, or the Connection itself (hot paths
+    such as claim_next run without a Session; see Desk.claim_next)."""
+    return unit if isinstance(unit, Connection) else unit.connection()
 
 
 def driver(conn: Connection) -> Any:

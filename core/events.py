@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, bindparam, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from frontdesk.core.clock import as_utc
-from frontdesk.core.db import driver, sqlite_value
+from frontdesk.core.db import connection_of, driver, sqlite_value
 
 NOTIFY_CHANNEL = "frontdesk_events"
 # Any constant works; it only has to be the same in every frontdesk process.
@@ -71,7 +72,7 @@ class EventRecord:
 
 
 def append(
-    session: Session,
+    session: Session | Connection,
     *,
     at: datetime,
     actor: str,
@@ -84,13 +85,14 @@ def append(
 
 
 def append_many(
-    session: Session,
+    session: Session | Connection,
     rows: list[tuple[datetime, str, str, int | None, dict[str, Any]]],
 ) -> None:
-    """Append several events inside the caller's transaction, in order."""
+    """Append several events inside the caller's transaction (a Session's or a bare
+    Connection's), in order."""
     if not rows:
         return
-    conn = session.connection()
+    conn = connection_of(session)
     raw = driver(conn)
     if conn.dialect.name == "postgresql":
         params = [(at, actor, kind, cid, _json(payload)) for at, actor, kind, cid, payload in rows]
