@@ -34,12 +34,10 @@ COUNTDOWN = re.compile(r"^-?\d+(m|h\d\d|d)$")
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """One clock for the Desk and the queue's countdowns. The queue pane reads the wall
-    clock itself (`queue_list.utcnow`), not the Desk's, so both are pointed here."""
-    fake = FakeClock(utcnow().replace(second=0, microsecond=0))
-    monkeypatch.setattr("frontdesk.tui.widgets.queue_list.utcnow", fake)
-    return fake
+def clock() -> FakeClock:
+    """The Desk's clock. Nothing else is patched: the queue's countdowns must follow the
+    Desk's time (the SLA's), not the wall clock."""
+    return FakeClock(utcnow().replace(second=0, microsecond=0))
 
 
 def _seed(db: Database, settings: Settings, clock: FakeClock) -> Conversation:

@@ -83,7 +83,9 @@ class WorkstationScreen(
         yield CrisisBanner(id="crisis-banner")  # hidden unless crisis mode or an alert
         with Horizontal(id="panes"):
             with Vertical(id="queue-box"):
-                yield QueueList(op, id="queue")
+                queue = QueueList(op, id="queue")
+                queue.clock = self.desk.clock  # countdowns on the desk's time, as the SLA
+                yield queue
             with Vertical(id="middle"):
                 yield ThreadView(id="thread")
                 yield Composer(id="composer")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from rich.cells import cell_len, set_cell_size
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -16,28 +16,12 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
-from frontdesk.core.clock import as_utc, utcnow
+from frontdesk.core.clock import utcnow
 from frontdesk.core.queue_peek import RowView
-from frontdesk.core.text import terminal_safe
+from frontdesk.tui.widgets.queue_row import row_strip, sla_clock
 
 KEEP_AROUND = 200
 """Rows kept either side of the last fetched window (a few screens)."""
-
-CHANNEL_MARK = {"x": "X ", "facebook": "FB", "email": "@ "}
-
-
-def countdown(due: datetime | None, now: datetime) -> str:
-    """Minutes left (or late) as a short label: 12m, 1h05, -3m."""
-    if due is None:
-        return "  --"
-    seconds = int((as_utc(due) - now).total_seconds())
-    sign = "-" if seconds < 0 else ""
-    minutes = abs(seconds) // 60
-    if minutes >= 100 * 60:
-        return f"{sign}{minutes // 1440}d"
-    if minutes >= 60:
-        return f"{sign}{minutes // 60}h{minutes % 60:02d}"
-    return f"{sign}{minutes}m"
 
 
 class QueueList(ScrollView, can_focus=True):
@@ -104,6 +88,8 @@ class QueueList(ScrollView, can_focus=True):
         """Rows in the viewport, kept by the UI thread (see visible_window)."""
         self.marked: set[int] = set()
         """Conversations marked for a bulk action (a broadcast), shown with a * by the name."""
+        self.clock: Callable[[], datetime] = utcnow
+        """The desk's clock (attributes down), which the countdowns are measured against."""
 
     def on_mount(self) -> None:
         # Countdowns are minutes; rows are redrawn only when theirs changes, not on a timer.
@@ -264,65 +250,30 @@ class QueueList(ScrollView, can_focus=True):
         return self._strip(row, index, width)
 
     def _strip(self, row: RowView, index: int, width: int) -> Strip:
-        current = index == self.cursor
-        now = utcnow()
         base = self.rich_style
-        if current:
+        if index == self.cursor:
             base = base + self.get_component_rich_style("queue-list--cursor")
-        holder = row.holder or ""
-        others = [
-            f"{name}✎" if state == "typing" else name
-            for name, state in self.presence.get(row.conversation_id, [])
-            if name != self.me and name != holder
-        ]
-        who = f"{holder} +{','.join(others)}".strip() if others else holder
-        holder_style = self._ink(
-            "queue-list--mine" if row.holder == self.me else "queue-list--holder"
+        clock = self._clocks[index] = sla_clock(row, self.clock())
+        return row_strip(
+            row,
+            width=width,
+            base=base,
+            ink=self._ink,
+            clock=clock,
+            me=self.me,
+            viewers=self.presence.get(row.conversation_id, []),
+            marked=row.conversation_id in self.marked,
         )
-        label, level = self._clock(row, now)
-        self._clocks[index] = (label, level)
-        clock = label.rjust(6)
-        mark = "* " if row.conversation_id in self.marked else ""
-        name = set_cell_size(mark + terminal_safe(row.customer, keep_newlines=False), 16)
-        who = set_cell_size(terminal_safe(who, keep_newlines=False), 12) if who else ""
-        lead = [
-            Segment(clock + " ", base + self._ink(level)),
-            Segment(CHANNEL_MARK.get(row.channel, "? ") + " ", base),
-            Segment(name + " ", base),
-        ]
-        tail = [Segment(" " + who, base + holder_style)] if who else []
-        if row.flag:  # what the playbook asks besides a reply: sign-off, a follow-up
-            lead.append(Segment(f"[{row.flag}] ", base + self._ink("queue-list--soon")))
-        used = sum(cell_len(seg.text) for seg in lead + tail)
-        room = max(width - used, 0)
-        preview = set_cell_size(terminal_safe(row.preview, keep_newlines=False), room)
-        # Joining same-style segments sends one colour sequence per run, not one per cell
-        # group: about a third fewer bytes per row.
-        strip = Strip([*lead, Segment(preview, base), *tail]).adjust_cell_length(width, base)
-        return strip.simplify()
 
     def _ink(self, component: str) -> Style:
         """A component's colour and weight without its background, so the cursor's shows."""
         style = self.get_component_rich_style(component)
         return Style(color=style.color, bold=style.bold)
 
-    @staticmethod
-    def _clock(row: RowView, now: datetime) -> tuple[str, str]:
-        """The countdown label and the component class that colours it."""
-        label = countdown(row.due, now)
-        if row.due is None:
-            return label, "queue-list--dim"
-        left = (as_utc(row.due) - now).total_seconds()
-        if left < 0:
-            return label, "queue-list--late"
-        if row.warn_at is not None and as_utc(row.warn_at) <= now:
-            return label, "queue-list--soon"
-        return label, "queue-list--ok"
-
     def _refresh_clocks(self) -> None:
-        now = utcnow()
+        now = self.clock()
         for index, row in self._on_screen().items():
-            if row is not None and self._clocks.get(index) != self._clock(row, now):
+            if row is not None and self._clocks.get(index) != sla_clock(row, now):
                 self.refresh_line_for(index)
 
     def _need(self, index: int) -> None:
