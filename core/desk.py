@@ -126,43 +126,34 @@ class Desk(PlaybookDesk, BroadcastDesk, CrisisDesk, FeedbackDesk, MetricsDesk):
         self.operator()
         playbook = self.playbook
         default = playbook.config.routing.default_team
-        # What decides which rows to offer is read before the write transaction, so SQLite's
-        # write lock is held for the claim alone. Nothing here needs the two to be one
-        # snapshot: the claim itself is one conditional UPDATE that re-checks the row, and an
-        # away flag or a presence that changes in between is a race the operator would lose
-        # a moment later anyway.
-        with self.db.read() as session:
-            staff.require_present(session, self.login)  # away: no work handed out
+        # One write transaction on a bare Connection: the routing reads and the claim see
+        # one snapshot, and no Session is built around them (it was a third of a claim).
+        with self.db.connect(write=True) as conn:
+            staff.require_present(conn, self.login)  # away: no work handed out
             # After an abusive conversation, a non-abusive one first (core/staff.py).
             spread = playbook.config.staff.spread_abusive and staff.last_claim_abusive(
-                session, self.login
+                conn, self.login
             )
-            offer = playbook.claimable_teams(self.login, presence.online(session, now=self.clock()))
-        # Another team's conversation comes with the reason it overflowed to this operator.
-        attempts = [
-            (teams, why, avoid)
-            for teams, why in ((offer.own, None), (offer.overflow, offer.overflow_reasons()))
-            if teams
-            for avoid in ((True, False) if spread else (False,))
-        ]
-        if not attempts:
+            available = presence.online(conn, now=self.clock())
+            offer = playbook.claimable_teams(self.login, available)
+            # Another team's conversation comes with the reason it overflowed to this operator.
+            for teams, why in ((offer.own, None), (offer.overflow, offer.overflow_reasons())):
+                for avoid in (True, False) if spread and teams else (False,):
+                    if not teams:
+                        continue
+                    claim = claims.claim_next(
+                        conn,
+                        operator=self.login,
+                        now=self.clock(),
+                        lease=self.lease,
+                        teams=teams,
+                        default_team=default,
+                        avoid_abusive=avoid,
+                        reasons=why,
+                    )
+                    if claim is not None:
+                        return claim
             return None
-        # A bare Connection, not a Session: the Session's own work was a third of a claim.
-        with self.db.connect(write=True) as conn:
-            for teams, why, avoid in attempts:
-                claim = claims.claim_next(
-                    conn,
-                    operator=self.login,
-                    now=self.clock(),
-                    lease=self.lease,
-                    teams=teams,
-                    default_team=default,
-                    avoid_abusive=avoid,
-                    reasons=why,
-                )
-                if claim is not None:
-                    return claim
-        return None
 
     def heartbeat(self, claim: Claim) -> Claim:
         with self.db.write() as session:

@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from frontdesk.core.db import connection_of
 from frontdesk.core.events import NOTIFY_CHANNEL
 from frontdesk.core.models import Operator, Presence
 
@@ -64,14 +66,14 @@ def active(session: Session, *, now: datetime) -> dict[int, list[tuple[str, str]
     return dict(found)
 
 
-def online(session: Session, *, now: datetime) -> set[str]:
+def online(session: Session | Connection, *, now: datetime) -> set[str]:
     """Operators with a live presence (the workstation beats every few seconds) who are
     not marked away: the ones who can take work now."""
-    rows = session.exec(
+    rows = connection_of(session).execute(
         select(Presence.operator)
         .join(Operator, col(Operator.login) == Presence.operator, isouter=True)
         .where(
             col(Presence.expires_at) > now, or_(col(Operator.away).is_(None), ~col(Operator.away))
         )
     )
-    return set(rows)
+    return {row[0] for row in rows}

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, DateTime, Integer, bindparam, text, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from frontdesk.core import events
 from frontdesk.core.clock import as_utc
 from frontdesk.core.crisis_intake import ABUSIVE, set_tags
+from frontdesk.core.db import connection_of
 from frontdesk.core.errors import InvalidInput, NotFound
 from frontdesk.core.models import Conversation, Operator
 from frontdesk.core.playbook.crisis import StaffConfig
@@ -50,9 +52,10 @@ class Away(InvalidInput):
     title = "away"
 
 
-def is_away(session: Session, login: str) -> bool:
-    row = session.exec(select(Operator.away).where(Operator.login == login)).first()
-    return bool(row)
+def is_away(session: Session | Connection, login: str) -> bool:
+    stmt = select(Operator.away).where(Operator.login == login)
+    row = connection_of(session).execute(stmt).first()
+    return bool(row and row[0])
 
 
 def set_away(session: Session, *, login: str, away: bool, now: datetime) -> bool:
@@ -72,7 +75,7 @@ def set_away(session: Session, *, login: str, away: bool, now: datetime) -> bool
     return True
 
 
-def require_present(session: Session, login: str) -> None:
+def require_present(session: Session | Connection, login: str) -> None:
     """Raises Away while the operator is marked away."""
     if is_away(session, login):
         raise Away(f"{login} is marked away; set yourself back (`frontdesk away off`) to take work")
@@ -109,10 +112,10 @@ def flag_abusive(
     return conv
 
 
-def last_claim_abusive(session: Session, login: str) -> bool:
+def last_claim_abusive(session: Session | Connection, login: str) -> bool:
     """Whether the conversation the operator claimed last is tagged abusive."""
     params = {"op": login, "span": LAST_CLAIM_EVENTS}
-    row = session.connection().execute(_LAST_CLAIM_TAGS, params)
+    row = connection_of(session).execute(_LAST_CLAIM_TAGS, params)
     tags = row.scalar()
     return isinstance(tags, list) and ABUSIVE in tags
 
