@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from frontdesk.core import events
 from frontdesk.core.clock import as_utc
 from frontdesk.core.crisis_intake import ABUSIVE, set_tags
-from frontdesk.core.db import connection_of
+from frontdesk.core.db import DriverStatement, connection_of
 from frontdesk.core.errors import InvalidInput, NotFound
 from frontdesk.core.models import Conversation, Operator
 from frontdesk.core.playbook.crisis import StaffConfig
@@ -36,6 +36,8 @@ _LAST_CLAIM_TAGS = (
     .bindparams(bindparam("span", type_=Integer))
     .columns(tags=JSON())
 )
+# Asked inside every claim_next, so straight through the driver (see DriverStatement).
+_AWAY = DriverStatement("SELECT away FROM operator WHERE login = :login")
 _ACTIVITY = (
     text(
         "SELECT at FROM event WHERE actor = :op AND at >= :since"
@@ -53,8 +55,7 @@ class Away(InvalidInput):
 
 
 def is_away(session: Session | Connection, login: str) -> bool:
-    stmt = select(Operator.away).where(Operator.login == login)
-    row = connection_of(session).execute(stmt).first()
+    row = _AWAY.run(connection_of(session), {"login": login}).fetchone()
     return bool(row and row[0])
 
 
