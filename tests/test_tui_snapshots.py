@@ -202,7 +202,8 @@ def desk_at(db: Database, login: str, minutes_ago: int = 0) -> Desk:
 @pytest.fixture
 def workstation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FrontdeskApp]:
     """Alice's workstation over a fixed queue, on a clock stopped at NOW."""
-    # The queue's countdowns read the wall clock (not the desk's): stop it for the picture.
+    # The workstation's countdowns run on the desk's clock; the boot screen's peek, drawn
+    # before there is a desk, on the wall clock: stop that one too for the picture.
     monkeypatch.setattr("frontdesk.tui.widgets.queue_list.utcnow", lambda: NOW)
     kb = tmp_path / "kb"
     for name, text in ARTICLES.items():
